@@ -1,0 +1,52 @@
+"""Identity lookups used on every authenticated request (one round trip)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_IDENTITY_SQL = text("""
+SELECT u.id, u.user_type, u.organization_id, u.is_active, u.is_deleted, u.token_version, u.full_name,
+       (SELECT c.id FROM clinicians c WHERE c.user_id = u.id AND NOT c.is_deleted) AS clinician_id,
+       (SELECT p.id FROM patients p WHERE p.user_id = u.id) AS patient_id,
+       (SELECT coalesce(json_agg(json_build_array(r.role, r.centre_id)), '[]'::json)
+          FROM user_roles r WHERE r.user_id = u.id) AS roles,
+       CASE WHEN CAST(:family AS uuid) IS NULL THEN true
+            ELSE EXISTS (SELECT 1 FROM auth_sessions s WHERE s.family_id = CAST(:family AS uuid)
+                         AND s.revoked_at IS NULL AND s.expires_at > now()) END AS session_live
+  FROM users u WHERE u.id = :user_id
+""")
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    user_id: int
+    user_type: str
+    organization_id: int | None
+    is_active: bool
+    is_deleted: bool
+    token_version: int
+    full_name: str
+    clinician_id: int | None
+    patient_id: int | None
+    roles: list[tuple[str, int | None]]
+    session_live: bool
+
+
+async def load_identity(session: AsyncSession, user_id: int, session_family: str | None) -> IdentityRow | None:
+    row = (await session.execute(_IDENTITY_SQL, {"user_id": user_id, "family": session_family})).one_or_none()
+    if row is None:
+        return None
+    roles: Any = row.roles
+    if isinstance(roles, str):
+        roles = json.loads(roles)
+    return IdentityRow(
+        user_id=row.id, user_type=row.user_type, organization_id=row.organization_id, is_active=row.is_active,
+        is_deleted=row.is_deleted, token_version=row.token_version, full_name=row.full_name,
+        clinician_id=row.clinician_id, patient_id=row.patient_id,
+        roles=[(r[0], r[1]) for r in roles], session_live=row.session_live,
+    )

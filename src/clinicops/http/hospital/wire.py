@@ -1,0 +1,42 @@
+"""Wire conventions of the hospital surface shared by its routers.
+
+Inputs accept both camelCase and snake_case names (its two shipped clients differ) and ignore extra fields,
+but a model only declares what the caller may set, so no body can bind a protected field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from clinicops.kit import phones
+
+
+class HospitalInput(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, alias_generator=to_camel,
+                              str_strip_whitespace=True)
+
+
+def either(*names: str) -> AliasChoices:
+    """Accept any of ``names`` for one field (e.g. ``either("noteText", "note", "text")``)."""
+    return AliasChoices(*names)
+
+
+def phone_field(value: str | None) -> str | None:
+    """Validator body: normalize to E.164 or raise ValueError (rendered as a 422 naming the field)."""
+    if value is None or value == "":
+        return None
+    try:
+        return phones.normalize(str(value))
+    except phones.InvalidPhone as exc:
+        raise ValueError(str(exc)) from None
+
+
+def iso(instant: datetime | None) -> str | None:
+    """ISO-8601 with offset (UTC 'Z' form is avoided: the clients parse +00:00 fine and it is explicit)."""
+    return instant.isoformat() if instant else None
+
+
+__all__ = ["HospitalInput", "either", "phone_field", "iso", "Field", "field_validator"]

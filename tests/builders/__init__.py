@@ -1,0 +1,1 @@
+"""Keyword builders for test data, one module per domain. Each flushes and returns the ORM row."""
