@@ -50,3 +50,14 @@ async def load_identity(session: AsyncSession, user_id: int, session_family: str
         clinician_id=row.clinician_id, patient_id=row.patient_id,
         roles=[(r[0], r[1]) for r in roles], session_live=row.session_live,
     )
+
+
+async def roles_of(session: AsyncSession, user_id: int) -> list[tuple[str, int | None]]:
+    rows = await session.execute(text("SELECT role, centre_id FROM user_roles WHERE user_id = :u ORDER BY id"),
+                                 {"u": user_id})
+    return [(r.role, r.centre_id) for r in rows]
+
+
+async def clinician_id_of(session: AsyncSession, user_id: int) -> int | None:
+    return (await session.execute(text("SELECT id FROM clinicians WHERE user_id = :u AND NOT is_deleted"),
+                                  {"u": user_id})).scalar_one_or_none()

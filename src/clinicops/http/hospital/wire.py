@@ -40,3 +40,21 @@ def iso(instant: datetime | None) -> str | None:
 
 
 __all__ = ["HospitalInput", "either", "phone_field", "iso", "Field", "field_validator"]
+
+
+ROLE_ORDER = ("ADMIN", "MANAGER", "CENTRE_MANAGER", "CLINICIAN", "CARE_COORDINATOR", "FRONT_DESK")
+
+
+def staff_user(user, roles: list[tuple[str, int | None]], clinician_id: int | None = None) -> dict:
+    """The staff ``user`` object the admin panel reads (never a password hash)."""
+    names = sorted({r for r, _ in roles}, key=ROLE_ORDER.index)
+    body = {
+        "id": user.id, "name": user.full_name, "fullName": user.full_name, "email": user.email,
+        "phone": phones.national(user.phone), "username": user.username,
+        "role": names[0] if names else None, "roles": names, "avatar": user.avatar_url,
+        "centreIds": sorted({c for _, c in roles if c is not None}), "isActive": user.is_active,
+        "createdAt": iso(user.created_at), "updatedAt": iso(user.updated_at),
+    }
+    if clinician_id is not None:
+        body["clinicianId"] = clinician_id
+    return body
