@@ -75,10 +75,12 @@ async def change_status(session: AsyncSession, appointment: Appointment, to_stat
 async def _after_change(session: AsyncSession, appointment: Appointment, from_status: str, to_status: str,
                         reason: str | None) -> None:
     from clinicops.messaging import notify
+    from clinicops.payments import refunds
     from clinicops.video import service as video
 
     if to_status == "CONFIRMED":
         await video.on_confirmed(session, appointment)
         await notify.appointment_confirmed(session, appointment)
     elif to_status == "CANCELLED":
+        await refunds.on_cancelled(session, appointment)
         await notify.appointment_cancelled(session, appointment, reason)

@@ -22,3 +22,11 @@ async def appointment_cancelled(session: AsyncSession, appointment: Appointment,
 
 async def appointment_rescheduled(session: AsyncSession, old: Appointment, new: Appointment) -> None:
     """Reschedule notice to the patient."""
+
+
+async def payment_request(session: AsyncSession, appointment: Appointment, *, link_url: str, amount_paise: int) -> None:
+    """Payment link to the patient."""
+
+
+async def payment_received(session: AsyncSession, appointment: Appointment, *, amount_paise: int) -> None:
+    """Receipt to the patient."""

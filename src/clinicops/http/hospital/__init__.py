@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 MODULES = (
     "health", "dev", "auth", "patient_auth", "centres", "users", "clinicians", "availability", "patients",
-    "appointments", "booking", "patient_portal", "payments", "notifications", "video", "analytics",
+    "slots", "appointments", "booking", "patient_portal", "payments", "notifications", "video", "analytics",
 )
 
 
