@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     meta_phone_number_id: str = ""
     meta_app_secret: str = ""
     meta_verify_token: str = ""
+    whatsapp_language: str = "en"
+    whatsapp_template_map: str = ""  # JSON: per-template provider name, language, parameter order
 
     payment_provider: str = "offline"
     razorpay_base_url: str = "https://api.razorpay.com/v1"

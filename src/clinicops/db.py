@@ -94,19 +94,45 @@ def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
     session.info.setdefault("after_commit", []).append(hook)
 
 
+def after_end(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run ``hook`` once the unit of work that owns ``session`` has ended, committed or rolled back.
+
+    For records that must outlive a failed request (an audit of a refused access); the hook opens its own
+    unit of work and must not raise.
+    """
+    session.info.setdefault("after_end", []).append(hook)
+
+
+def keep_changes_on_error(session: AsyncSession) -> None:
+    """Commit this unit of work even when it ends in an application error (a 4xx).
+
+    For writes that must survive the refusal they cause: a wrong OTP's attempt count, a failed login counted
+    toward its limit, a refresh-token family revoked on reuse.
+    """
+    session.info["commit_on_error"] = True
+
+
 @asynccontextmanager
 async def unit_of_work() -> AsyncIterator[AsyncSession]:
+    from clinicops.errors import AppError
+
     session = new_session()
     try:
         yield session
         await session.commit()
-    except BaseException:
-        await session.rollback()
+    except BaseException as exc:
+        if isinstance(exc, AppError) and session.info.get("commit_on_error"):
+            await session.commit()
+        else:
+            await session.rollback()
         raise
     finally:
         hooks: list[AfterCommit] = session.info.pop("after_commit", []) if session.info else []
+        ending: list[AfterCommit] = session.info.pop("after_end", []) if session.info else []
         committed = not session.in_transaction()
         await session.close()
+        for hook in ending:
+            await hook()
     if committed:
         for hook in hooks:
             await hook()

@@ -31,10 +31,16 @@ _connector: Any = None
 
 
 def use_connector(connector: Any) -> None:
-    """Bind the job app to a given connector (the tests use procrastinate's in-memory one by default)."""
-    global _connector, _app
+    """Bind the job app to a given connector (the tests use procrastinate's in-memory one by default).
+
+    The app itself is kept: ``add_tasks_from`` renames the blueprint's tasks in place, so building a second
+    app would register ``clinicops:clinicops:...`` names that no enqueue ever matches.
+    """
+    global _connector
     _connector = connector
-    _app = None
+    if _app is not None:
+        _app.connector = connector or procrastinate.PsycopgConnector(conninfo=libpq_url())
+        _app.job_manager.connector = _app.connector
 
 
 def _load_task_modules() -> None:
@@ -58,8 +64,8 @@ def get_app() -> procrastinate.App:
 
 
 def reset_app() -> None:
-    global _app
-    _app = None
+    """Forget a connector set by :func:`use_connector`; the configured database is used again."""
+    use_connector(None)
 
 
 async def defer_now(task_name: str, **kwargs: Any) -> None:
@@ -79,6 +85,8 @@ def enqueue(session: AsyncSession, task_name: str, **kwargs: Any) -> None:
     async def _defer() -> None:
         try:
             await defer_now(task_name, **kwargs)
+        except procrastinate.exceptions.AlreadyEnqueued:
+            pass  # a job holding the same queueing lock is still waiting; it will do this work too
         except Exception:  # the sweep recovers it; never fail a committed request
             log.exception("enqueue_failed", task=task_name)
 

@@ -6,8 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.auth.models import User
+from clinicops.patients.models import Patient
 
 _IDENTITY_SQL = text("""
 SELECT u.id, u.user_type, u.organization_id, u.is_active, u.is_deleted, u.token_version, u.full_name,
@@ -61,3 +64,26 @@ async def roles_of(session: AsyncSession, user_id: int) -> list[tuple[str, int |
 async def clinician_id_of(session: AsyncSession, user_id: int) -> int | None:
     return (await session.execute(text("SELECT id FROM clinicians WHERE user_id = :u AND NOT is_deleted"),
                                   {"u": user_id})).scalar_one_or_none()
+
+
+# --- sign-in lookups (soft-deleted accounts never sign in) ---
+
+async def staff_by_phone(session: AsyncSession, organization_id: int, phone: str) -> User | None:
+    return (await session.execute(select(User).where(
+        User.organization_id == organization_id, User.user_type == "STAFF", User.phone == phone,
+        User.is_deleted.is_(False)))).scalar_one_or_none()
+
+
+async def patient_user_by_phone(session: AsyncSession, phone: str) -> User | None:
+    return (await session.execute(select(User).where(
+        User.user_type == "PATIENT", User.phone == phone, User.is_deleted.is_(False)))).scalar_one_or_none()
+
+
+async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    """Usernames are unique across every organization, case-insensitively."""
+    return (await session.execute(select(User).where(
+        func.lower(User.username) == username.lower(), User.is_deleted.is_(False)))).scalar_one_or_none()
+
+
+async def patient_of_user(session: AsyncSession, user_id: int) -> Patient | None:
+    return (await session.execute(select(Patient).where(Patient.user_id == user_id))).scalar_one_or_none()

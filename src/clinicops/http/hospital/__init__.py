@@ -9,6 +9,7 @@ from fastapi import APIRouter
 MODULES = (
     "health", "dev", "auth", "patient_auth", "centres", "users", "clinicians", "availability", "patients",
     "slots", "appointments", "booking", "patient_portal", "payments", "notifications", "video", "analytics",
+    "whatsapp_webhooks",
 )
 
 

@@ -1,0 +1,204 @@
+"""Load benchmark of the public slot reads and the public clinician list.
+
+    .venv/bin/python bench/run.py [--scale 3] [--seconds 10] [--connections 32] [--workers 2]
+                                  [--server uvicorn|gunicorn] [--generator auto|wrk|python] [--data-dir DIR]
+
+It creates its own embedded PostgreSQL under a fresh data directory (or uses CLINICOPS_DATABASE_URL, which must
+point at an empty database), migrates, seeds (bench/seed.py), counts the SQL statements each request sends
+(in-process, the same event hook as the tests), starts the API as a subprocess on a free port and drives load
+with ``wrk`` (or a Python keep-alive client when wrk is missing). Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"available-slots": 800, "dates-with-slots-30d": 200, "clinician-list": 1000}
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=3, help="10 x scale clinicians, 50 x scale patients")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--server", choices=("uvicorn", "gunicorn"), default="uvicorn")
+    parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--data-dir", help="embedded PostgreSQL location (default: a fresh temporary directory)")
+    parser.add_argument("--only", action="append", choices=sorted(TARGETS), help="run only these scenarios")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    return parser.parse_args()
+
+
+def _environment(args: argparse.Namespace) -> Path | None:
+    os.environ.setdefault("CLINICOPS_ENV", "staging")
+    os.environ["CLINICOPS_INLINE_WORKER"] = "false"
+    os.environ.setdefault("CLINICOPS_DEFAULT_ORGANIZATION", "main")
+    if os.environ.get("CLINICOPS_DATABASE_URL"):
+        return None
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="clinicops-bench-"))
+    os.environ["CLINICOPS_DATA_DIR"] = str(data_dir)
+    return data_dir
+
+
+def _prepare(scale: int):
+    from bench.seed import seed
+    from clinicops import db
+    from clinicops.config import get_settings
+    from clinicops.cli import migrate_database
+
+    settings = get_settings()
+    migrate_database(settings)
+
+    async def load():
+        async with db.unit_of_work() as session:
+            seeded = await seed(session, slug=settings.default_organization, scale=scale)
+        await db.dispose()
+        return seeded
+
+    return asyncio.run(load())
+
+
+def _scenarios(seeded) -> dict[str, list[str]]:
+    today = date.today()
+    working = [today + timedelta(days=d) for d in range(1, 15) if (today + timedelta(days=d)).weekday() != 6]
+    slots = [f"/api/booking/available-slots?clinicianId={c}&centreId={ce}&date={d}"
+             for c, ce in seeded.clinicians for d in working]
+    dates = [f"/api/booking/dates-with-slots?clinicianId={c}&centreId={ce}&startDate={today}"
+             f"&endDate={today + timedelta(days=29)}" for c, ce in seeded.clinicians]
+    return {"available-slots": slots, "dates-with-slots-30d": dates, "clinician-list": ["/api/clinicians"]}
+
+
+def _round_trips(scenarios: dict[str, list[str]]) -> dict[str, tuple[float, int]]:
+    """Mean SQL statements per request (and the slot count of the first answer), counted in-process."""
+    import httpx
+    from sqlalchemy import event
+
+    from clinicops import db
+    from clinicops.config import get_settings
+    from clinicops.main import create_app
+
+    app = create_app(get_settings(), run_worker=False)
+    counted: list[str] = []
+
+    async def measure():
+        event.listen(db.get_engine().sync_engine, "before_cursor_execute",
+                     lambda *a: counted.append(a[2]))
+        found = {}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for name, paths in scenarios.items():
+                sample = paths[: min(len(paths), 20)]
+                await client.get(sample[0])  # connection warm-up (the pool's first connect runs setup queries)
+                counted.clear()
+                first = None
+                for path in sample:
+                    response = await client.get(path)
+                    response.raise_for_status()
+                    first = first if first is not None else response.json()["data"]
+                found[name] = (len(counted) / len(sample), _size(first))
+        await db.dispose()
+        return found
+
+    return asyncio.run(measure())
+
+
+def _size(data) -> int:
+    if isinstance(data, dict) and "slots" in data:
+        return len(data["slots"])
+    return len(data) if isinstance(data, list) else 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(args: argparse.Namespace, port: int, log_path: Path) -> subprocess.Popen:
+    python = sys.executable
+    if args.server == "gunicorn":
+        cmd = [python, "-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "--no-control-socket",
+               "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "clinicops.main:create_app()"]
+    else:
+        cmd = [python, "-m", "uvicorn", "clinicops.main:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"]
+    log = log_path.open("w")
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+
+
+def _wait_healthy(port: int, server: subprocess.Popen, timeout_s: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the API server exited during start-up (see its log)")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("the API server did not become healthy")
+
+
+def main() -> int:
+    args = _args()
+    data_dir = _environment(args)
+    from bench import loadgen
+
+    print(f"preparing database (scale {args.scale}) in {data_dir or 'CLINICOPS_DATABASE_URL'} ...", flush=True)
+    seeded = _prepare(args.scale)
+    print(f"seeded {len(seeded.clinicians)} clinicians, {seeded.appointments} appointments", flush=True)
+    scenarios = {k: v for k, v in _scenarios(seeded).items() if not args.only or k in args.only}
+    trips = _round_trips(scenarios)
+    port = _free_port()
+    log_path = (data_dir or Path(tempfile.gettempdir())) / "bench-server.log"
+    server = _start_server(args, port, log_path)
+    results = {}
+    try:
+        _wait_healthy(port, server)
+        base = f"http://127.0.0.1:{port}"
+        for name, paths in scenarios.items():
+            loadgen.run(base, paths, seconds=args.warmup, connections=args.connections, generator=args.generator)
+            results[name] = loadgen.run(base, paths, seconds=args.seconds, connections=args.connections,
+                                        generator=args.generator)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    _report(args, results, trips)
+    if data_dir and not args.data_dir and not args.keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+def _report(args: argparse.Namespace, results: dict, trips: dict) -> None:
+    gen = next(iter(results.values())).generator if results else "-"
+    print(f"\n{args.server} x{args.workers} workers, {args.connections} connections, {args.seconds}s per scenario, "
+          f"generator {gen}, {os.cpu_count()} CPUs\n")
+    print("| scenario | req/s | target | p50 ms | p90 ms | p99 ms | non-2xx | SQL statements/request | items |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        statements, items = trips[name]
+        verdict = "ok" if r.rps >= TARGETS[name] else "MISSED"
+        print(f"| {name} | {r.rps:,.0f} | {TARGETS[name]} {verdict} | {r.p50_ms:.2f} | {r.p90_ms:.2f} | "
+              f"{r.p99_ms:.2f} | {r.non_2xx} | {statements:.1f} | {items} |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

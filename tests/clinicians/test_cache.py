@@ -1,0 +1,137 @@
+"""The directory cache stays right across processes: two cache instances play two API processes, and every
+change committed through one (or behind both of their backs) is seen by the other on its next read."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from sqlalchemy import event, text, update
+
+from clinicops.auth.models import User
+from clinicops.authz.principal import Principal, Role
+from clinicops.clinicians import availability, service as clinicians
+from clinicops.clinicians.availability import RuleSpec
+from clinicops.clinicians.cache import DirectoryCache
+from clinicops.config import get_settings
+from clinicops.organizations.models import Centre
+from tests.builders.clinicians import make_clinician
+from tests.builders.organizations import make_centre, make_org
+from tests.builders.people import make_staff
+
+QUERY = clinicians.DirectoryQuery()
+
+
+def names(rows: list[dict], *, staff: bool) -> list[tuple[str, str | None]]:
+    return [(r["full_name"], r["primary_centre_name"]) for r in rows]
+
+
+def rules_of(clinician_id: int, rules: list[dict]) -> list[tuple[int, time]]:
+    return [(r["weekday"], r["start_time"]) for r in rules]
+
+
+@pytest.fixture
+async def world(committed):
+    factory, _client = committed
+    async with factory() as session, session.begin():
+        org = await make_org(session, slug=get_settings().default_organization)
+        centre = await make_centre(session, org=org, name="Lake Centre")
+        doctor = await make_clinician(session, org=org, centre=centre, full_name="Dr. First", weekdays=(1,))
+        admin = await make_staff(session, org=org, role="ADMIN")
+    principal = Principal(user_id=admin.id, user_type="STAFF", organization_id=org.id,
+                          roles=frozenset({Role.ADMIN}), role_centres={Role.ADMIN: None})
+    return factory, principal, doctor, centre
+
+
+async def read(factory, cache: DirectoryCache):
+    async with factory() as session, session.begin():
+        return await clinicians.directory(session, None, query=QUERY, render=names, cache=cache)
+
+
+async def write(factory, change):
+    async with factory() as session, session.begin():
+        await change(session)
+
+
+async def test_a_change_through_one_process_is_seen_by_the_other(world):
+    factory, principal, doctor, _centre = world
+    one, two = DirectoryCache(), DirectoryCache()
+    assert await read(factory, two) == [("Dr. First", "Lake Centre")]
+    assert await read(factory, two) == [("Dr. First", "Lake Centre")]
+    assert two.hits == 1
+
+    async def rename(session):
+        await clinicians.update(session, principal, doctor.id, account=clinicians.Account(full_name="Dr. Renamed"),
+                                profile_fields={})
+        await clinicians.directory(session, principal, query=QUERY, render=names, cache=one)
+
+    await write(factory, rename)
+    assert await read(factory, two) == [("Dr. Renamed", "Lake Centre")]
+
+    async def deactivate(session):
+        await clinicians.set_active(session, principal, doctor.id, False)
+
+    await write(factory, deactivate)
+    assert await read(factory, two) == []
+    assert await read(factory, one) == []
+
+
+async def test_changes_made_behind_the_service_are_seen_too(world):
+    factory, _principal, doctor, centre = world
+    cache = DirectoryCache()
+    assert await read(factory, cache) == [("Dr. First", "Lake Centre")]
+
+    async def raw_user_rename(session):  # raw SQL that does not touch updated_at
+        await session.execute(text("UPDATE users SET full_name = 'Dr. Raw' WHERE id = :u"), {"u": doctor.user_id})
+
+    await write(factory, raw_user_rename)
+    assert await read(factory, cache) == [("Dr. Raw", "Lake Centre")]
+
+    async def rename_centre(session):
+        await session.execute(update(Centre).where(Centre.id == centre.id).values(name="Hill Centre"))
+
+    await write(factory, rename_centre)
+    assert await read(factory, cache) == [("Dr. Raw", "Hill Centre")]
+
+    async def deactivate_login(session):
+        await session.execute(update(User).where(User.id == doctor.user_id).values(is_active=False))
+
+    await write(factory, deactivate_login)
+    assert await read(factory, cache) == []
+
+
+async def test_rule_changes_invalidate_the_cached_availability(world):
+    factory, principal, doctor, centre = world
+    one, two = DirectoryCache(), DirectoryCache()
+
+    async def rules_via(cache):
+        async with factory() as session, session.begin():
+            return await clinicians.rules(session, None, doctor.id, render=rules_of, cache=cache)
+
+    assert await rules_via(two) == [(1, time(9))]
+
+    async def replace(session):
+        await availability.replace(session, principal, doctor.id, [
+            RuleSpec(centre_id=centre.id, weekday=3, start_time=time(14), end_time=time(16))])
+        await clinicians.rules(session, principal, doctor.id, render=rules_of, cache=one)
+
+    await write(factory, replace)
+    assert await rules_via(two) == [(3, time(14))]
+
+
+async def test_a_hit_costs_one_statement(world, engine):
+    factory, _principal, _doctor, _centre = world
+    cache = DirectoryCache()
+    await read(factory, cache)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await read(factory, cache) == [("Dr. First", "Lake Centre")]
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert cache.hits == 1
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

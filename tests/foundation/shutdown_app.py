@@ -1,0 +1,26 @@
+"""The real app plus one route that reads its body as it arrives (for the graceful-shutdown test).
+
+Served by ``clinicops serve --app tests.foundation.shutdown_app:create_app`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from clinicops.http.routing import new_router
+from clinicops.main import create_app as create_real_app
+
+
+def create_app():
+    app = create_real_app()
+    probe = new_router(prefix="/api/_probe")
+
+    @probe.post("/echo-length")
+    async def echo_length(request: Request):
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+        return {"success": True, "data": {"received": received}}
+
+    app.include_router(probe)
+    return app

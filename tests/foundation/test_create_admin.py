@@ -1,0 +1,76 @@
+"""`clinicops create-admin`: a working ADMIN login for all centres, created without any HTTP surface."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from clinicops.auth.models import User, UserRole
+from clinicops.auth.passwords import verify_password
+from clinicops.config import get_settings
+from clinicops.organizations.models import Organization
+from tests.conftest import ROOT
+
+PASSWORD = "S3cure-admin-pass"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "clinicops.cli", "create-admin", *args], env=dict(os.environ),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+async def _admin(factory, username: str):
+    async with factory() as session:
+        user = (await session.execute(select(User).where(User.username == username))).scalar_one()
+        roles = (await session.execute(select(UserRole.role, UserRole.centre_id)
+                                       .where(UserRole.user_id == user.id))).all()
+        org = await session.get(Organization, user.organization_id)
+        return user, [tuple(r) for r in roles], org
+
+
+async def test_create_admin_creates_the_default_organization_and_a_working_login(committed):
+    factory, client = committed
+    result = _cli("--username", "chief", "--password", PASSWORD, "--phone", "98765 43210", "--name", "Chief Admin")
+    assert result.returncode == 0, result.stderr
+    user, roles, org = await _admin(factory, "chief")
+    assert org.slug == get_settings().default_organization and org.kind == "CHAIN"
+    assert user.user_type == "STAFF" and user.is_active and user.full_name == "Chief Admin"
+    assert user.phone == "+919876543210"
+    assert roles == [("ADMIN", None)]
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(PASSWORD, user.password_hash) and not verify_password("wrong", user.password_hash)
+
+    login = await client.post("/api/auth/login/username-password", json={"username": "chief", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    assert login.json()["data"]["user"]["role"] == "ADMIN" and login.json()["data"]["accessToken"]
+
+
+async def test_create_admin_uses_an_existing_organization_and_refuses_duplicates(committed):
+    factory, _client = committed
+    async with factory() as session:
+        session.add(Organization(slug="sunrise", name="Sunrise Clinic", kind="CLINIC"))
+        await session.commit()
+    first = _cli("--username", "owner", "--password", PASSWORD, "--phone", "9876500001", "--org", "sunrise")
+    assert first.returncode == 0, first.stderr
+    _user, _roles, org = await _admin(factory, "owner")
+    assert org.slug == "sunrise" and org.kind == "CLINIC"
+
+    same_username = _cli("--username", "OWNER", "--password", PASSWORD, "--phone", "9876500002", "--org", "sunrise")
+    assert same_username.returncode != 0
+    assert "already taken" in same_username.stderr and "Traceback" not in same_username.stderr
+    same_phone = _cli("--username", "other", "--password", PASSWORD, "--phone", "9876500001", "--org", "sunrise")
+    assert same_phone.returncode != 0
+    assert "9876500001" in same_phone.stderr and "Traceback" not in same_phone.stderr
+    async with factory() as session:
+        users = (await session.execute(select(User.username).where(User.organization_id == org.id))).scalars().all()
+    assert users == ["owner"]
+
+
+def test_create_admin_rejects_a_bad_phone_or_short_password():
+    bad_phone = _cli("--username", "x1", "--password", PASSWORD, "--phone", "12345")
+    assert bad_phone.returncode != 0 and "--phone" in bad_phone.stderr
+    short = _cli("--username", "x2", "--password", "short", "--phone", "9876500003")
+    assert short.returncode != 0 and "--password" in short.stderr

@@ -1,0 +1,83 @@
+"""The error envelope for validation, unknown routes and unexpected exceptions (no traceback outside development)."""
+
+from __future__ import annotations
+
+import httpx
+from pydantic import BaseModel, Field
+
+from clinicops.config import Settings
+from clinicops.http.routing import new_router
+from clinicops.main import create_app
+
+SECRET_DETAIL = "kaboom-internal-detail-7f3a"
+
+
+class Booking(BaseModel):
+    clinician_id: int
+    notes: str = Field(max_length=5)
+
+
+def _app_with_probe_routes(env: str):
+    """A fresh app (the session app fixture must not grow routes) with routes that validate and that crash."""
+    app = create_app(Settings(env=env), run_worker=False)
+    probe = new_router(prefix="/api/_probe")
+
+    @probe.post("/validate")
+    async def validate(body: Booking):
+        return {"success": True, "data": body.model_dump()}
+
+    @probe.get("/crash")
+    async def crash():
+        raise RuntimeError(SECRET_DETAIL)
+
+    app.include_router(probe)
+    return app
+
+
+def _client(app) -> httpx.AsyncClient:
+    # raise_app_exceptions=False: the server error middleware re-raises after answering, as under uvicorn.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_payload_validation_is_a_422_envelope_with_field_details(db):
+    async with _client(_app_with_probe_routes("test")) as http:
+        response = await http.post("/api/_probe/validate", json={"clinician_id": "abc", "notes": "too long"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["success"] is False
+    assert body["error"]["code"] == "VALIDATION_ERROR"
+    fields = {d["field"]: d["message"] for d in body["error"]["details"]}
+    assert set(fields) == {"clinician_id", "notes"}
+    assert all(isinstance(m, str) and m for m in fields.values())
+    assert body["message"] == body["error"]["message"]
+
+
+async def test_malformed_json_is_a_422_envelope(db):
+    async with _client(_app_with_probe_routes("test")) as http:
+        response = await http.post("/api/_probe/validate", content=b"{not json",
+                                   headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_unknown_route_and_wrong_method_use_the_envelope(client):
+    missing = await client.get("/api/v1/definitely/not/here")
+    assert missing.status_code == 404
+    assert missing.json()["success"] is False and missing.json()["error"]["code"] == "NOT_FOUND"
+    wrong = await client.delete("/api/health")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_unexpected_exception_is_a_500_envelope_without_internals(db):
+    for env in ("test", "production"):
+        async with _client(_app_with_probe_routes(env)) as http:
+            response = await http.get("/api/_probe/crash")
+        assert response.status_code == 500, env
+        body = response.json()
+        assert body == {"success": False, "message": body["message"],
+                        "error": {"code": "INTERNAL_ERROR", "message": body["message"]}}
+        assert SECRET_DETAIL not in response.text
+        assert "Traceback" not in response.text and "RuntimeError" not in response.text
+        assert response.headers["x-request-id"]

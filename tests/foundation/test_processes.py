@@ -1,0 +1,131 @@
+"""The commands as an operator runs them: serve drains in-flight requests on SIGTERM; dev starts everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from clinicops import db as dbmod
+from clinicops.config import get_settings
+from tests.conftest import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    out = log.open("w")
+    return subprocess.Popen([sys.executable, "-m", "clinicops.cli", *args], env=env, stdout=out,
+                            stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"server exited early:\n{log.read_text()}"
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+            if response.status_code == 200:
+                return response.json()
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"server never became healthy:\n{log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_finishes_an_in_flight_request_after_sigterm_and_exits_0(database_url, tmp_path):
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    proc = _start(["serve", "--port", str(port), "--graceful-timeout", "10",
+                   "--app", "tests.foundation.shutdown_app:create_app"], dict(os.environ), log)
+    try:
+        _wait_healthy(port, proc, log)
+        body = b"x" * 2000
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"POST /api/_probe/echo-length HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/octet-stream\r\n"
+                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:1000])
+            time.sleep(0.5)  # the request is in the app, reading its body
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            assert proc.poll() is None, "the server quit with a request in flight"
+            conn.sendall(body[1000:])
+            response = b""
+            while chunk := conn.recv(65536):
+                response += chunk
+        head, _, payload = response.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), response[:300]
+        assert json.loads(payload)["data"]["received"] == len(body)
+        assert proc.wait(timeout=20) == 0, log.read_text()
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def scratch_database_url(database_url):
+    """An empty database on the test server, given to the command as CLINICOPS_DATABASE_URL."""
+    test_url = make_url(dbmod.database_url(get_settings(), driver="psycopg"))
+    name = f"clinicops_dev_{os.getpid()}"
+    admin = create_engine(test_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield test_url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def test_dev_migrates_seeds_and_serves_api_and_worker(scratch_database_url, tmp_path):
+    port = _free_port()
+    log = tmp_path / "dev.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICOPS_")}
+    env.update(CLINICOPS_DATABASE_URL=scratch_database_url, CLINICOPS_DATA_DIR=str(tmp_path / "data"))
+    proc = _start(["dev", "--port", str(port)], env, log)
+    try:
+        health = _wait_healthy(port, proc, log)
+        assert health["database"] == "connected"
+        output = log.read_text()
+        assert f"http://127.0.0.1:{port}" in output
+        assert "Demo data loaded" in output and "admin" in output and "Demo@1234" in output
+        assert "inline_worker_started" in output
+        messages = httpx.get(f"http://127.0.0.1:{port}/api/dev/messages", timeout=5)
+        assert messages.status_code == 200  # development mounts the dev views
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0, log.read_text()
+    engine = create_engine(scratch_database_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            slugs = set(conn.execute(text("SELECT slug FROM organizations")).scalars())
+    finally:
+        engine.dispose()
+    assert {"main", "sunrise-clinic"} <= slugs
