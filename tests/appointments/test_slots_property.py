@@ -90,7 +90,7 @@ def test_a_longer_booking_only_covers_free_offered_time(data, duration):
                 if duration * 60 >= slot.end - slot.start:
                     assert slot.available  # (a shorter one may use the free part of a partly booked slot)
                 assert engine.overlapping_appointment(schedule, slot.start, end) is None
-                assert not engine.is_blocked(engine._blocks(schedule, CENTRE, tz), slot.start, end, mode)
+                assert not engine.is_blocked(engine.blocks_at(schedule, CENTRE, tz), slot.start, end, mode)
 
 
 async def test_database_path_agrees_with_booking(db):

@@ -6,7 +6,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
 from clinicops.appointments.models import Appointment, AppointmentEvent
@@ -22,15 +21,22 @@ from clinicops.payments.models import Payment
 from clinicops.seed import catalog, demo
 
 
-@pytest.fixture
-async def seeded(db):
+async def test_demo_data(db):
+    """One load (it takes a few seconds), then every check on it."""
     counts = await demo.load(db, scale=1)
     chain = (await db.execute(select(Organization).where(Organization.slug == catalog.CHAIN_SLUG))).scalar_one()
     clinic = (await db.execute(select(Organization).where(Organization.slug == catalog.CLINIC_SLUG))).scalar_one()
-    return counts, chain, clinic
+    seeded = counts, chain, clinic
+    await check_chain_has_three_centres_and_one_login_per_role(db, seeded)
+    await check_clinicians_have_profiles_and_weekly_rules_in_both_modes(db, seeded)
+    await check_patients_have_valid_mobiles_logins_and_registrations(db, seeded)
+    await check_history_fits_the_rules_and_tells_a_consistent_story(db, seeded)
+    await check_events_and_payments_match_each_appointment(db, seeded)
+    await check_clinic_tenant_has_one_centre_an_admin_two_doctors_and_a_plan(db, seeded)
+    await check_seeding_again_does_nothing(db)
 
 
-async def test_chain_has_three_centres_and_one_login_per_role(db, seeded):
+async def check_chain_has_three_centres_and_one_login_per_role(db, seeded):
     _counts, chain, _clinic = seeded
     centres = (await db.execute(select(Centre).where(Centre.organization_id == chain.id))).scalars().all()
     assert chain.kind == "CHAIN"
@@ -51,7 +57,7 @@ async def test_chain_has_three_centres_and_one_login_per_role(db, seeded):
     assert any(u.username == catalog.DEMO_CLINICIAN_LOGIN for u, _ in by_role["CLINICIAN"])
 
 
-async def test_clinicians_have_profiles_and_weekly_rules_in_both_modes(db, seeded):
+async def check_clinicians_have_profiles_and_weekly_rules_in_both_modes(db, seeded):
     _counts, chain, _clinic = seeded
     clinicians = (await db.execute(select(Clinician).where(Clinician.organization_id == chain.id))).scalars().all()
     assert len(clinicians) == len(catalog.CHAIN_CLINICIANS) >= 6
@@ -65,7 +71,7 @@ async def test_clinicians_have_profiles_and_weekly_rules_in_both_modes(db, seede
     assert {r.clinician_id for r in rules} == {c.id for c in clinicians}
 
 
-async def test_patients_have_valid_mobiles_logins_and_registrations(db, seeded):
+async def check_patients_have_valid_mobiles_logins_and_registrations(db, seeded):
     _counts, chain, _clinic = seeded
     patients = (await db.execute(select(Patient))).scalars().all()
     assert len(patients) == demo.BASE_PATIENTS
@@ -77,7 +83,7 @@ async def test_patients_have_valid_mobiles_logins_and_registrations(db, seeded):
     assert registered == len(patients)
 
 
-async def test_history_fits_the_rules_and_tells_a_consistent_story(db, seeded):
+async def check_history_fits_the_rules_and_tells_a_consistent_story(db, seeded):
     counts, chain, _clinic = seeded
     now = utcnow()
     appointments = (await db.execute(select(Appointment).where(Appointment.organization_id == chain.id)))
@@ -107,7 +113,7 @@ def _fits(local: datetime, minutes: int, rule: AvailabilityRule) -> bool:
     return start <= local and local + timedelta(minutes=minutes) <= end and offset % rule.slot_minutes == 0
 
 
-async def test_events_and_payments_match_each_appointment(db, seeded):
+async def check_events_and_payments_match_each_appointment(db, seeded):
     _counts, chain, _clinic = seeded
     appointments = {a.id: a for a in (await db.execute(
         select(Appointment).where(Appointment.organization_id == chain.id))).scalars()}
@@ -135,7 +141,7 @@ async def test_events_and_payments_match_each_appointment(db, seeded):
     assert set(first_fees.values()) == {1}  # the registration fee is charged once per patient
 
 
-async def test_clinic_tenant_has_one_centre_an_admin_two_doctors_and_a_plan(db, seeded):
+async def check_clinic_tenant_has_one_centre_an_admin_two_doctors_and_a_plan(db, seeded):
     _counts, _chain, clinic = seeded
     assert clinic.kind == "CLINIC"
     centres = await db.scalar(select(func.count()).select_from(Centre).where(Centre.organization_id == clinic.id))
@@ -152,16 +158,19 @@ async def test_clinic_tenant_has_one_centre_an_admin_two_doctors_and_a_plan(db, 
     assert plan.plan in ("BASIC", "PROFESSIONAL") and plan.max_doctors >= len(doctors)
 
 
-async def test_seeding_again_does_nothing(db, seeded):
+async def check_seeding_again_does_nothing(db):
     before = await db.scalar(select(func.count()).select_from(Appointment))
     result = await demo.seed_demo()
     assert result.created is False and result.demo_present is True
     assert await db.scalar(select(func.count()).select_from(Appointment)) == before
 
 
-async def test_scale_multiplies_clinicians_and_patients(db):
-    counts = await demo.load(db, scale=2)
-    assert counts["patients"] == 2 * demo.BASE_PATIENTS
-    chain_clinicians = await db.scalar(select(func.count()).select_from(Clinician).join(
-        Organization, Organization.id == Clinician.organization_id).where(Organization.slug == "main"))
-    assert chain_clinicians == 2 * len(catalog.CHAIN_CLINICIANS)
+def test_scale_adds_clinicians_with_their_own_logins_and_phones():
+    extra = demo._extra_clinicians(3)
+    assert len(extra) == 2 * len(catalog.CHAIN_CLINICIANS)
+    base = catalog.CHAIN_CLINICIANS
+    usernames = [c.username for c in (*base, *extra)]
+    staff_phones = [c.phone for c in (*base, *extra)] + [s.phone for s in catalog.CHAIN_STAFF]
+    assert len(set(usernames)) == len(usernames) and len(set(staff_phones)) == len(staff_phones)
+    assert all(phones.normalize(p) for p in staff_phones)
+    assert demo._extra_clinicians(1) == []

@@ -46,7 +46,11 @@ class DateException:
 
 @dataclass(slots=True)
 class Schedule:
-    """Everything one clinician's slots depend on, for a range of dates (loaded in one SQL round trip)."""
+    """Everything one clinician's slots depend on, for a range of dates (loaded in one SQL round trip).
+
+    Derived lookups (rules by weekday, blocks by centre, appointment ends) are built once per schedule, so a
+    61-day calendar costs one pass over the data, not 61.
+    """
 
     organization_id: int
     organization_timezone: str
@@ -57,6 +61,8 @@ class Schedule:
     exceptions: list[DateException] = field(default_factory=list)
     busy: list[tuple[int, int, int]] = field(default_factory=list)  # (start_s, end_s, appointment id), by start
     _busy_ends: list[int] | None = None
+    _by_weekday: dict[tuple[int, int], list[Rule]] | None = None
+    _blocks: dict[int, list[tuple[int, int, str | None]]] = field(default_factory=dict)
 
     def busy_ends(self) -> list[int]:
         if self._busy_ends is None:
@@ -64,20 +70,31 @@ class Schedule:
             self._busy_ends = [end for _, end, _ in self.busy]
         return self._busy_ends
 
+    def rules_on(self, centre_id: int, weekday: int) -> list[Rule]:
+        if self._by_weekday is None:
+            grouped: dict[tuple[int, int], list[Rule]] = {}
+            for rule in self.rules:
+                grouped.setdefault((rule.centre_id, rule.weekday), []).append(rule)
+            self._by_weekday = grouped
+        return self._by_weekday.get((centre_id, weekday), [])
 
-@dataclass(frozen=True, slots=True)
+
 class RawSlot:
-    start: int
-    end: int
-    mode: str
-    centre_id: int
-    status: str
-    appointment_id: int | None
-    past: bool
+    """One generated slot (instants as UNIX seconds); a plain class because thousands are made per request."""
+
+    __slots__ = ("start", "end", "mode", "centre_id", "status", "appointment_id", "past")
+
+    def __init__(self, start: int, end: int, mode: str, centre_id: int, status: str, appointment_id: int | None,
+                 past: bool):
+        self.start, self.end, self.mode, self.centre_id = start, end, mode, centre_id
+        self.status, self.appointment_id, self.past = status, appointment_id, past
 
     @property
     def available(self) -> bool:
         return self.status == AVAILABLE and not self.past
+
+    def __repr__(self) -> str:
+        return f"RawSlot({self.start}, {self.end}, {self.mode}, {self.status}, past={self.past})"
 
 
 def sunday_weekday(day: date) -> int:
@@ -109,21 +126,27 @@ def _candidates(schedule: Schedule, centre_id: int, day: date, tz: ZoneInfo,
                 mode: str | None) -> dict[tuple[int, str], int]:
     """(start, mode) -> end of every slot starting on ``day`` at the centre; weekly rules win over extras."""
     found: dict[tuple[int, str], int] = {}
-    weekday = sunday_weekday(day)
-    for rule in schedule.rules:
-        if (rule.centre_id != centre_id or rule.weekday != weekday or (mode and rule.mode != mode)
-                or (rule.effective_from and day < rule.effective_from)
+    for rule in schedule.rules_on(centre_id, sunday_weekday(day)):
+        if ((mode and rule.mode != mode) or (rule.effective_from and day < rule.effective_from)
                 or (rule.effective_to and day > rule.effective_to)):
             continue
-        step = rule.minutes * 60
+        step, rule_mode = rule.minutes * 60, rule.mode
         start, close = instant(day, rule.start, tz), instant(day, rule.end, tz)
         while start + step <= close:
-            found.setdefault((start, rule.mode), start + step)
+            if (start, rule_mode) not in found:
+                found[(start, rule_mode)] = start + step
             start += step
+    extras = [x for x in schedule.exceptions if x.kind == "EXTRA" and x.centre_id == centre_id
+              and x.start_date <= day <= x.end_date]
+    if extras:
+        _add_extras(schedule, extras, centre_id, day, tz, mode, found)
+    return found
+
+
+def _add_extras(schedule: Schedule, extras: list[DateException], centre_id: int, day: date, tz: ZoneInfo,
+                mode: str | None, found: dict[tuple[int, str], int]) -> None:
     day_open, day_close = midnight(day, tz), midnight(day + timedelta(days=1), tz)
-    for extra in schedule.exceptions:
-        if extra.kind != "EXTRA" or extra.centre_id != centre_id or not extra.start_date <= day <= extra.end_date:
-            continue
+    for extra in extras:
         modes = (extra.mode,) if extra.mode else _modes_at(schedule, centre_id)
         step = (extra.minutes or schedule.default_minutes) * 60
         opens, close = exception_window(extra, tz)
@@ -133,12 +156,25 @@ def _candidates(schedule: Schedule, centre_id: int, day: date, tz: ZoneInfo,
                 if not mode or slot_mode == mode:
                     found.setdefault((start, slot_mode), start + step)
             start += step
+
+
+def blocks_at(schedule: Schedule, centre_id: int, tz: ZoneInfo) -> list[tuple[int, int, str | None]]:
+    """Unavailable windows that apply at the centre, as (start, end, mode or None for every mode)."""
+    found = schedule._blocks.get(centre_id)
+    if found is None:
+        found = [(*exception_window(x, tz), x.mode) for x in schedule.exceptions
+                 if x.kind == "UNAVAILABLE" and (x.centre_id is None or x.centre_id == centre_id)]
+        schedule._blocks[centre_id] = found
     return found
 
 
-def _blocks(schedule: Schedule, centre_id: int, tz: ZoneInfo) -> list[tuple[int, int, str | None]]:
-    return [(*exception_window(x, tz), x.mode) for x in schedule.exceptions
-            if x.kind == "UNAVAILABLE" and (x.centre_id is None or x.centre_id == centre_id)]
+def _day_blocks(schedule: Schedule, centre_id: int, day: date, tz: ZoneInfo) -> list[tuple[int, int, str | None]]:
+    """The blocks that can touch a slot starting on ``day`` (slots last at most 8 hours)."""
+    blocks = blocks_at(schedule, centre_id, tz)
+    if not blocks:
+        return blocks
+    opens, closes = midnight(day, tz), midnight(day + timedelta(days=1), tz) + 8 * 3600
+    return [b for b in blocks if b[0] < closes and b[1] > opens]
 
 
 def overlapping_appointment(schedule: Schedule, start: int, end: int) -> int | None:
@@ -151,25 +187,48 @@ def overlapping_appointment(schedule: Schedule, start: int, end: int) -> int | N
 
 
 def is_blocked(blocks: Iterable[tuple[int, int, str | None]], start: int, end: int, mode: str) -> bool:
-    return any(b_start < end and start < b_end and (b_mode is None or b_mode == mode)
-               for b_start, b_end, b_mode in blocks)
+    for b_start, b_end, b_mode in blocks:
+        if b_start < end and start < b_end and (b_mode is None or b_mode == mode):
+            return True
+    return False
 
 
 def centre_day(schedule: Schedule, centre_id: int, day: date, *, mode: str | None, now: int) -> list[RawSlot]:
     """Every slot of ``day`` (the centre's calendar date) at one centre, by start then mode, with its status."""
     tz = ZoneInfo(schedule.centres[centre_id])
-    blocks = _blocks(schedule, centre_id, tz)
+    blocks = _day_blocks(schedule, centre_id, day, tz)
+    busy, ends = schedule.busy, schedule.busy_ends()
+    n_busy = len(busy)
     slots: list[RawSlot] = []
     for (start, slot_mode), end in sorted(_candidates(schedule, centre_id, day, tz, mode).items()):
-        appointment_id = overlapping_appointment(schedule, start, end)
-        if appointment_id is not None:
-            status = BOOKED
-        elif is_blocked(blocks, start, end, slot_mode):
-            status = BLOCKED
+        index = bisect_right(ends, start)  # inlined overlapping_appointment: this loop is the hot path
+        if index < n_busy and busy[index][0] < end:
+            slots.append(RawSlot(start, end, slot_mode, centre_id, BOOKED, busy[index][2], start < now))
+        elif blocks and is_blocked(blocks, start, end, slot_mode):
+            slots.append(RawSlot(start, end, slot_mode, centre_id, BLOCKED, None, start < now))
         else:
-            status = AVAILABLE
-        slots.append(RawSlot(start, end, slot_mode, centre_id, status, appointment_id, start < now))
+            slots.append(RawSlot(start, end, slot_mode, centre_id, AVAILABLE, None, start < now))
     return slots
+
+
+def free_summary(schedule: Schedule, centre_id: int, day: date, *, mode: str | None,
+                 now: int) -> tuple[int, int | None]:
+    """(number of available slots, start of the first one) of ``day``: :func:`centre_day` without the objects."""
+    tz = ZoneInfo(schedule.centres[centre_id])
+    blocks = _day_blocks(schedule, centre_id, day, tz)
+    busy, ends = schedule.busy, schedule.busy_ends()
+    n_busy = len(busy)
+    count, first = 0, None
+    for (start, slot_mode), end in _candidates(schedule, centre_id, day, tz, mode).items():
+        if start < now:
+            continue
+        index = bisect_right(ends, start)
+        if (index < n_busy and busy[index][0] < end) or (blocks and is_blocked(blocks, start, end, slot_mode)):
+            continue
+        count += 1
+        if first is None or start < first:
+            first = start
+    return count, first
 
 
 def span_refusal(schedule: Schedule, centre_id: int, day: date, *, mode: str, start: int, end: int | None,
@@ -200,6 +259,6 @@ def span_refusal(schedule: Schedule, centre_id: int, day: date, *, mode: str, st
         cursor = following
     if overlapping_appointment(schedule, start, end) is not None:
         return "booked", end
-    if is_blocked(_blocks(schedule, centre_id, tz), start, end, mode):
+    if is_blocked(blocks_at(schedule, centre_id, tz), start, end, mode):
         return "blocked", end
     return None, end

@@ -32,7 +32,7 @@ WITH org AS (
 )
 SELECT 'O'::text AS k, org.id::bigint AS ref, cl.id::bigint AS centre_id, cl.default_duration_minutes::int AS n,
        org.timezone::text AS txt, NULL::text AS mode, NULL::date AS d1, NULL::date AS d2, NULL::time AS t1,
-       NULL::time AS t2, NULL::timestamptz AS s, NULL::timestamptz AS e
+       NULL::time AS t2, NULL::bigint AS s, NULL::bigint AS e
   FROM org LEFT JOIN cl ON true
 UNION ALL
 SELECT 'Z', ce.id, NULL, NULL, ce.timezone, NULL, NULL, NULL, NULL, NULL, NULL, NULL
@@ -52,7 +52,8 @@ SELECT 'X', NULL, x.centre_id, x.slot_minutes, x.kind, x.mode, x.start_date, x.e
  WHERE x.organization_id = (SELECT id FROM org) {exception_centre}
    AND x.start_date <= :last_day AND x.end_date >= :first_day
 UNION ALL
-SELECT 'A', a.id, a.centre_id, NULL, a.status, a.mode, NULL, NULL, NULL, NULL, a.starts_at, a.ends_at
+SELECT 'A', a.id, a.centre_id, NULL, a.status, a.mode, NULL, NULL, NULL, NULL,
+       extract(epoch FROM a.starts_at)::bigint, extract(epoch FROM a.ends_at)::bigint
   FROM appointments a JOIN cl ON a.clinician_id = cl.id
  WHERE a.organization_id = (SELECT id FROM org) AND a.starts_at IS NOT NULL
    AND a.status NOT IN ({released})
@@ -117,7 +118,7 @@ def _assemble(rows, centre_id: int | None) -> Schedule:
         elif k == "X":
             schedule.exceptions.append(DateException(txt, centre, d1, d2, t1, t2, mode, n))
         elif k == "A":
-            schedule.busy.append((int(s.timestamp()), int(e.timestamp()), ref))
+            schedule.busy.append((s, e, ref))
     if centre_id is not None and centre_id not in schedule.centres:
         raise NotFound("Centre not found")
     schedule.rules.sort(key=lambda r: (r.start, r.minutes, r.mode))

@@ -169,9 +169,9 @@ async def public_dates(session: AsyncSession, *, clinician_id: int, centre_id: i
     found: list[DateSummary] = []
     day = first_day
     while day <= last_day:
-        free = [s for s in engine.centre_day(schedule, centre_id, day, mode=mode, now=now_s) if s.available]
-        if free:
-            found.append(DateSummary(day, len(free), datetime.fromtimestamp(free[0].start, tz)))
+        count, first = engine.free_summary(schedule, centre_id, day, mode=mode, now=now_s)
+        if count:
+            found.append(DateSummary(day, count, datetime.fromtimestamp(first, tz)))
         day += timedelta(days=1)
     return found
 

@@ -201,15 +201,17 @@ async def insert_history(session: AsyncSession, planned: list[Planned]) -> dict[
         return {"appointments": 0, "appointment_events": 0, "payments": 0}
     columns = set().union(*(p.appointment.keys() for p in planned))
     rows = [{c: p.appointment.get(c) for c in columns} for p in planned]
+    # Core inserts on the tables: the ORM's bulk path runs one statement per row for these models.
+    table = Appointment.__table__
     ids = list((await session.execute(
-        insert(Appointment).returning(Appointment.id, sort_by_parameter_order=True), rows)).scalars())
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).scalars())
     base = planned[0].events[0]["_appt"]
     events = [{**{k: v for k, v in e.items() if k != "_appt"}, "appointment_id": ids[e["_appt"] - base]}
               for p in planned for e in p.events]
     payment_columns = set().union(*(p.payment.keys() for p in planned if p.payment)) - {"_appt"}
     payments = [{**{c: p.payment.get(c) for c in payment_columns}, "appointment_id": ids[p.payment["_appt"] - base]}
                 for p in planned if p.payment]
-    await session.execute(insert(AppointmentEvent), events)
+    await session.execute(insert(AppointmentEvent.__table__), events)
     if payments:
-        await session.execute(insert(Payment), payments)
+        await session.execute(insert(Payment.__table__), payments)
     return {"appointments": len(ids), "appointment_events": len(events), "payments": len(payments)}
