@@ -25,6 +25,7 @@ class LoadResult:
     p90_ms: float
     p99_ms: float
     non_2xx: int
+    cpu_ms: tuple[float, float, float] | None = None  # per request: API, PostgreSQL, load generator
 
 
 def have_wrk() -> bool:

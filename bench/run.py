@@ -157,6 +157,46 @@ def _wait_healthy(port: int, server: subprocess.Popen, timeout_s: float = 60) ->
     raise SystemExit("the API server did not become healthy")
 
 
+class CpuMeter:
+    """CPU seconds used by the API processes and the PostgreSQL backends during a run (psutil, if installed).
+
+    Unlike requests/s, CPU per request hardly depends on what else runs on the machine, so it shows what a
+    change costs even on a busy box; cores / (CPU per request) is the capacity the machine would have.
+    """
+
+    def __init__(self, server_pid: int, data_dir: Path | None):
+        try:
+            import psutil
+        except ImportError:  # pragma: no cover - optional
+            self.psutil = None
+            return
+        self.psutil = psutil
+        self.server = psutil.Process(server_pid)
+        self.postmaster = None
+        pid_file = data_dir / "pg" / "postmaster.pid" if data_dir else None
+        if pid_file and pid_file.exists():
+            self.postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+
+    def _cpu(self, root) -> dict[int, float]:
+        found = {}
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                found[proc.pid] = times.user + times.system
+            except self.psutil.Error:
+                continue
+        return found
+
+    def snapshot(self):
+        if self.psutil is None:
+            return None
+        return (self._cpu(self.server), self._cpu(self.postmaster) if self.postmaster else {})
+
+    @staticmethod
+    def delta(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def main() -> int:
     args = _args()
     data_dir = _environment(args)
@@ -174,10 +214,18 @@ def main() -> int:
     try:
         _wait_healthy(port, server)
         base = f"http://127.0.0.1:{port}"
+        meter = CpuMeter(server.pid, data_dir)
         for name, paths in scenarios.items():
             loadgen.run(base, paths, seconds=args.warmup, connections=args.connections, generator=args.generator)
-            results[name] = loadgen.run(base, paths, seconds=args.seconds, connections=args.connections,
-                                        generator=args.generator)
+            before, gen_before = meter.snapshot(), _children_cpu()
+            result = loadgen.run(base, paths, seconds=args.seconds, connections=args.connections,
+                                 generator=args.generator)
+            after, gen_cpu = meter.snapshot(), _children_cpu() - gen_before
+            if before and result.requests:
+                result.cpu_ms = (CpuMeter.delta(before[0], after[0]) * 1000 / result.requests,
+                                 CpuMeter.delta(before[1], after[1]) * 1000 / result.requests,
+                                 gen_cpu * 1000 / result.requests)
+            results[name] = result
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
@@ -185,6 +233,14 @@ def main() -> int:
     if data_dir and not args.data_dir and not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0
+
+
+def _children_cpu() -> float:
+    """CPU of this process (the Python generator runs here) and its finished children (the wrk runs)."""
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_CHILDREN),
+                                                 resource.getrusage(resource.RUSAGE_SELF)))
 
 
 def _report(args: argparse.Namespace, results: dict, trips: dict) -> None:
@@ -198,6 +254,13 @@ def _report(args: argparse.Namespace, results: dict, trips: dict) -> None:
         verdict = "ok" if r.rps >= TARGETS[name] else "MISSED"
         print(f"| {name} | {r.rps:,.0f} | {TARGETS[name]} {verdict} | {r.p50_ms:.2f} | {r.p90_ms:.2f} | "
               f"{r.p99_ms:.2f} | {r.non_2xx} | {statements:.1f} | {items} |")
+    print("\nCPU per request (ms): API processes / PostgreSQL / load generator -> capacity of this machine's "
+          "cores if nothing else ran")
+    for name, r in results.items():
+        if r.cpu_ms:
+            api, pg, gen = r.cpu_ms
+            capacity = (os.cpu_count() or 1) * 1000 / max(api + pg + gen, 1e-9)
+            print(f"  {name}: {api:.2f} / {pg:.2f} / {gen:.2f} -> {capacity:,.0f} req/s")
 
 
 if __name__ == "__main__":

@@ -233,7 +233,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's socket-dir fallback notice
+    # pgserver's socket-dir fallback notice; the environment variable reaches worker processes too
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:XDG_RUNTIME_DIR")
     args = _parser().parse_args(argv)
     default_env = getattr(args, "default_env", None)
     if default_env:

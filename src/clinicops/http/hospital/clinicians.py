@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.authz.principal import Principal, Role
 from clinicops.clinicians import availability, service as clinicians
 from clinicops.clinicians.availability import RuleSpec
-from clinicops.http.deps import get_db, optional_principal, require
+from clinicops.http.deps import optional_principal, require
 from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso, phone_field
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
@@ -232,7 +232,7 @@ class DirectoryParams(HospitalInput):
 def query_params(model: type[HospitalInput]) -> Callable[[Request], Any]:
     """Parse the query string with ``model`` (both casings); errors are the usual 422 naming the field."""
 
-    def dependency(request: Request) -> Any:
+    async def dependency(request: Request) -> Any:  # async: a sync dependency costs a thread hop per request
         try:
             return model.model_validate(dict(request.query_params))
         except ValidationError as exc:
@@ -337,7 +337,13 @@ def route(method: str, path: str, *, extra: tuple[str, ...] = (), **kwargs: Any)
     return register
 
 
-Db = Annotated[AsyncSession, Depends(get_db)]
+async def request_session(request: Request) -> AsyncSession:
+    """The request's session, as ``deps.get_db``, but async: the public reads are hot paths and a sync
+    dependency is run in the thread pool."""
+    return request.state.db
+
+
+Db = Annotated[AsyncSession, Depends(request_session)]
 Caller = Annotated[Principal | None, Depends(optional_principal)]
 Manager = Annotated[Principal, Depends(CAN_MANAGE)]
 
