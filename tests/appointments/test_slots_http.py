@@ -196,3 +196,19 @@ async def test_grid_includes_past_slots_of_the_day(client, chain, db):
     public = await client.get("/api/booking/available-slots", params={
         "clinicianId": clinician.id, "centreId": centre.id, "date": str(yesterday)})
     assert [s for s in public.json()["data"]["slots"] if s["startTime"] < "08:00"] == []
+
+
+async def test_wall_clock_times_across_a_dst_change(client, chain, db):
+    org = chain[0]
+    centre = await make_centre(db, org=org, timezone="America/New_York")
+    clinician = await make_clinician(db, org=org, centre=centre, weekdays=(0,), start=time(1), end=time(4))
+    year = date.today().year + 1
+    change = date(year, 3, 8) + timedelta(days=(6 - date(year, 3, 8).weekday()) % 7)  # second Sunday of March
+    response = await client.get("/api/booking/available-slots", params={
+        "clinicianId": clinician.id, "centreId": centre.id, "date": str(change)})
+    slots = response.json()["data"]["slots"]
+    assert [(s["startTime"], s["endTime"]) for s in slots] == [
+        ("01:00", "01:30"), ("01:30", "03:00"), ("03:00", "03:30"), ("03:30", "04:00")]
+    ordinary = await client.get("/api/booking/available-slots", params={
+        "clinicianId": clinician.id, "centreId": centre.id, "date": str(change + timedelta(days=7))})
+    assert [s["startTime"] for s in ordinary.json()["data"]["slots"]][:3] == ["01:00", "01:30", "02:00"]

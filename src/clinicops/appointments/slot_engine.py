@@ -97,6 +97,23 @@ class RawSlot:
         return f"RawSlot({self.start}, {self.end}, {self.mode}, {self.status}, past={self.past})"
 
 
+class WallClock:
+    """``HH:MM`` of instants in a zone; one fixed offset when the zone keeps its offset all day (the usual case)."""
+
+    def __init__(self, tz: ZoneInfo, day: date):
+        self.tz = tz
+        opens, closes = midnight(day, tz), midnight(day + timedelta(days=1), tz) + 8 * 3600
+        first = datetime.fromtimestamp(opens, tz).utcoffset()
+        last = datetime.fromtimestamp(closes, tz).utcoffset()
+        self.offset = int(first.total_seconds()) if first == last and first is not None else None
+
+    def hm(self, instant_s: int) -> str:
+        if self.offset is None:
+            return datetime.fromtimestamp(instant_s, self.tz).strftime("%H:%M")
+        minutes = (instant_s + self.offset) // 60 % 1440
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def sunday_weekday(day: date) -> int:
     """Our weekday numbering (0 = Sunday) from Python's (0 = Monday)."""
     return (day.weekday() + 1) % 7

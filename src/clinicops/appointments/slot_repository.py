@@ -98,7 +98,10 @@ async def load_schedule(session: AsyncSession, *, clinician_id: int, centre_id: 
         params["organization_id"] = organization_id
     if centre_id is not None:
         params["centre_id"] = centre_id
-    rows = (await session.execute(_statement(organization_slug is not None, centre_id is not None), params)).all()
+    # Core execution on the session's connection: same transaction, without the ORM's per-statement overhead.
+    connection = await session.connection()
+    rows = (await connection.execute(_statement(organization_slug is not None, centre_id is not None),
+                                     params)).all()
     return _assemble(rows, centre_id)
 
 

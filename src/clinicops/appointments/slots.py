@@ -31,7 +31,7 @@ _REFUSALS = {
     "blocked": "The clinician is not available at that time",
 }
 
-__all__ = ["Slot", "DayView", "DateSummary", "day_slots", "ensure_bookable", "public_day",
+__all__ = ["Slot", "DayView", "PublicDay", "DateSummary", "day_slots", "ensure_bookable", "public_day",
            "public_dates", "staff_day", "MAX_RANGE_DAYS"]
 
 
@@ -51,6 +51,15 @@ class DayView:
     day: date
     zones: dict[int, ZoneInfo]  # centre id -> zone, to render wall-clock times
     slots: list[Slot]
+
+
+@dataclass(frozen=True, slots=True)
+class PublicDay:
+    """The website's slot list: raw slots (UNIX seconds) and the centre's clock to render them."""
+
+    day: date
+    clock: engine.WallClock
+    slots: list[engine.RawSlot]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +152,15 @@ async def _clinician_and_centre(session: AsyncSession, organization_id: int, cli
 # --- use cases behind the HTTP routes -------------------------------------------------------------------------
 
 async def public_day(session: AsyncSession, *, clinician_id: int, centre_id: int, day: date, mode: str | None,
-                     now: datetime | None = None) -> DayView:
+                     now: datetime | None = None) -> PublicDay:
     """The patient website's slot list: upcoming slots, free or booked; blocked hours are simply not offered."""
     current = now or utcnow()
     schedule = await load_schedule(session, organization_slug=get_settings().default_organization,
                                    clinician_id=clinician_id, centre_id=centre_id, first_day=day, last_day=day,
                                    now=current)
     raw = engine.centre_day(schedule, centre_id, day, mode=mode, now=_now_s(current))
-    return DayView(day, {centre_id: ZoneInfo(schedule.centres[centre_id])},
-                   [_slot(s) for s in raw if not s.past and s.status != engine.BLOCKED])
+    return PublicDay(day, engine.WallClock(ZoneInfo(schedule.centres[centre_id]), day),
+                     [s for s in raw if not s.past and s.status != engine.BLOCKED])
 
 
 async def public_dates(session: AsyncSession, *, clinician_id: int, centre_id: int, first_day: date,

@@ -18,7 +18,7 @@ from clinicops.config import get_settings
 from clinicops.errors import Forbidden, Unauthorized
 
 
-def get_db(request: Request) -> AsyncSession:
+async def get_db(request: Request) -> AsyncSession:
     return request.state.db
 
 

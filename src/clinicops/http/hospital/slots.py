@@ -80,10 +80,10 @@ async def available_slots(request: Request, session: AsyncSession = Depends(get_
     view = await slots.public_day(
         session, clinician_id=_id(request, "clinicianId", "clinician_id"),
         centre_id=_id(request, "centreId", "centre_id"), day=_date(request, "date"), mode=_mode(request))
-    (tz,) = view.zones.values()
+    hm = view.clock.hm
     return _ok({"date": view.day.isoformat(), "slots": [
-        {"startTime": _hm(s.starts_at, tz), "endTime": _hm(s.ends_at, tz), "available": s.available,
-         "mode": s.mode} for s in view.slots]})
+        {"startTime": hm(s.start), "endTime": hm(s.end), "available": s.available, "mode": s.mode}
+        for s in view.slots]})
 
 
 @router.get("/booking/dates-with-slots")
