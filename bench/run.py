@@ -41,6 +41,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--data-dir", help="embedded PostgreSQL location (default: a fresh temporary directory)")
     parser.add_argument("--only", action="append", choices=sorted(TARGETS), help="run only these scenarios")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument("--no-pre-ping", action="store_true",
+                        help="serve with CLINICOPS_DB_POOL_PRE_PING=false (saves 3 round trips per request)")
     return parser.parse_args()
 
 
@@ -48,6 +50,8 @@ def _environment(args: argparse.Namespace) -> Path | None:
     os.environ.setdefault("CLINICOPS_ENV", "staging")
     os.environ["CLINICOPS_INLINE_WORKER"] = "false"
     os.environ.setdefault("CLINICOPS_DEFAULT_ORGANIZATION", "main")
+    if args.no_pre_ping:
+        os.environ["CLINICOPS_DB_POOL_PRE_PING"] = "false"
     if os.environ.get("CLINICOPS_DATABASE_URL"):
         return None
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="clinicops-bench-"))
@@ -208,6 +212,7 @@ def main() -> int:
     scenarios = {k: v for k, v in _scenarios(seeded).items() if not args.only or k in args.only}
     trips = _round_trips(scenarios)
     port = _free_port()
+    args.load_before = _load()
     log_path = (data_dir or Path(tempfile.gettempdir())) / "bench-server.log"
     server = _start_server(args, port, log_path)
     results = {}
@@ -235,6 +240,10 @@ def main() -> int:
     return 0
 
 
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def _children_cpu() -> float:
     """CPU of this process (the Python generator runs here) and its finished children (the wrk runs)."""
     import resource
@@ -245,8 +254,9 @@ def _children_cpu() -> float:
 
 def _report(args: argparse.Namespace, results: dict, trips: dict) -> None:
     gen = next(iter(results.values())).generator if results else "-"
+    ping = "off" if os.environ.get("CLINICOPS_DB_POOL_PRE_PING", "true").lower() in ("false", "0") else "on"
     print(f"\n{args.server} x{args.workers} workers, {args.connections} connections, {args.seconds}s per scenario, "
-          f"generator {gen}, {os.cpu_count()} CPUs\n")
+          f"generator {gen}, {os.cpu_count()} CPUs, pool pre-ping {ping}, load average before: {args.load_before}, after: {_load()}\n")
     print("| scenario | req/s | target | p50 ms | p90 ms | p99 ms | non-2xx | SQL statements/request | items |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():

@@ -248,10 +248,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # pydantic: a malformed value (a bad rate limit, an unknown environment)
         print(f"clinicops: invalid settings:\n{exc}", file=sys.stderr)
         return EXIT_SETTINGS
+    from sqlalchemy.exc import DBAPIError
+
     try:
         return args.handler(args, settings)
     except CommandError as exc:
         print(f"clinicops: {exc}", file=sys.stderr)
+        return 1
+    except (DBAPIError, OSError) as exc:  # the database is unreachable or refused us: say so, no traceback
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"clinicops: cannot use the database ({_describe_database(settings)}): {reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path("./.clinicops")
     db_pool_size: int = 10
+    # Pre-ping costs three round trips per pooled checkout with asyncpg (BEGIN; SELECT; ROLLBACK).
+    db_pool_pre_ping: bool = True
 
     jwt_access_secret: str = DEV_ACCESS_SECRET
     jwt_refresh_secret: str = DEV_REFRESH_SECRET

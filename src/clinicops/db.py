@@ -67,7 +67,7 @@ def get_engine() -> AsyncEngine:
             database_url(settings),
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
-            pool_pre_ping=True,
+            pool_pre_ping=settings.db_pool_pre_ping,
             pool_recycle=1800,
             connect_args={"server_settings": {"application_name": "clinicops", "timezone": "UTC"},
                           "command_timeout": 30},

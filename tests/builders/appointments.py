@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth.models import User
@@ -39,7 +40,10 @@ class World:
 
 async def make_world(db: AsyncSession, *, slug: str | None = None, timezone: str = "Asia/Kolkata",
                      fee_paise: int = 1500_00) -> World:
-    org = await make_org(db, slug=slug or get_settings().default_organization, timezone=timezone)
+    slug = slug or get_settings().default_organization
+    # the served organization may already exist (committed by a race test's setup): reuse it
+    org = (await db.execute(select(Organization).where(Organization.slug == slug))).scalar_one_or_none()
+    org = org or await make_org(db, slug=slug, timezone=timezone)
     centre = await make_centre(db, org=org, timezone=timezone)
     clinician = await make_clinician(db, org=org, centre=centre, weekdays=tuple(range(7)), start=IN_PERSON_HOURS[0],
                                      end=IN_PERSON_HOURS[1], slot_minutes=30, fee_paise=fee_paise)

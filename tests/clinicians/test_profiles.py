@@ -190,3 +190,21 @@ async def test_toggle_refused_for_front_desk(client, chain, doctor):
     response = await client.patch(f"/api/clinicians/{doctor.id}/toggle-active", json={"isActive": False},
                                   headers=chain.auth("FRONT_DESK"))
     assert response.status_code == 403
+
+
+async def test_centre_manager_cannot_move_a_clinician_or_add_centres_outside_their_own(client, db, chain, doctor):
+    moved = await client.put(f"/api/clinicians/{doctor.id}", json={"primaryCentreId": chain.south.id},
+                             headers=chain.auth("CENTRE_MANAGER"))
+    assert moved.status_code == 404
+    assert moved.json()["error"]["details"][0]["field"] == "primaryCentreId"
+    added = await client.put(f"/api/clinicians/{doctor.id}", json={"centreIds": [chain.south.id]},
+                             headers=chain.auth("CENTRE_MANAGER"))
+    assert added.status_code == 404 and added.json()["error"]["details"][0]["field"] == "centreIds"
+    await db.refresh(doctor)
+    assert doctor.primary_centre_id == chain.north.id
+    by_admin = await client.put(f"/api/clinicians/{doctor.id}", json={"primaryCentreId": chain.south.id},
+                                headers=chain.auth("ADMIN"))
+    assert by_admin.status_code == 200 and by_admin.json()["data"]["primaryCentreName"] == "South Centre"
+    roles = (await db.execute(select(UserRole.centre_id).where(UserRole.user_id == doctor.user_id,
+                                                               UserRole.role == "CLINICIAN"))).scalars().all()
+    assert sorted(roles) == sorted([chain.north.id, chain.south.id])

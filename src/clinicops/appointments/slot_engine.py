@@ -64,6 +64,11 @@ class Schedule:
     _by_weekday: dict[tuple[int, int], list[Rule]] | None = None
     _blocks: dict[int, list[tuple[int, int, str | None]]] = field(default_factory=dict)
 
+    def set_busy(self, starts: list[int], ends: list[int], ids: list[int]) -> None:
+        """Appointments already ordered by start (non-overlapping, so their ends are ordered too)."""
+        self.busy = list(zip(starts, ends, ids))
+        self._busy_ends = ends
+
     def busy_ends(self) -> list[int]:
         if self._busy_ends is None:
             self.busy.sort()
@@ -97,15 +102,26 @@ class RawSlot:
         return f"RawSlot({self.start}, {self.end}, {self.mode}, {self.status}, past={self.past})"
 
 
-class WallClock:
-    """``HH:MM`` of instants in a zone; one fixed offset when the zone keeps its offset all day (the usual case)."""
+class DayClock:
+    """One centre-local calendar day as instants: its bounds, wall-clock -> instant and instant -> ``HH:MM``.
+
+    When the zone keeps one UTC offset all day (the usual case) both directions are integer arithmetic;
+    on a day with an offset change they fall back to zoneinfo.
+    """
+
+    __slots__ = ("day", "tz", "opens", "closes", "offset")
 
     def __init__(self, tz: ZoneInfo, day: date):
-        self.tz = tz
-        opens, closes = midnight(day, tz), midnight(day + timedelta(days=1), tz) + 8 * 3600
-        first = datetime.fromtimestamp(opens, tz).utcoffset()
-        last = datetime.fromtimestamp(closes, tz).utcoffset()
+        self.day, self.tz = day, tz
+        self.opens, self.closes = midnight(day, tz), midnight(day + timedelta(days=1), tz)
+        first = datetime.fromtimestamp(self.opens, tz).utcoffset()
+        last = datetime.fromtimestamp(self.closes + 8 * 3600, tz).utcoffset()  # slots may end after midnight
         self.offset = int(first.total_seconds()) if first == last and first is not None else None
+
+    def at(self, wall: time) -> int:
+        if self.offset is None:
+            return instant(self.day, wall, self.tz)
+        return self.opens + wall.hour * 3600 + wall.minute * 60 + wall.second
 
     def hm(self, instant_s: int) -> str:
         if self.offset is None:
@@ -139,16 +155,17 @@ def _modes_at(schedule: Schedule, centre_id: int) -> tuple[str, ...]:
     return tuple(m for m in MODES if m in found) or ("IN_PERSON",)
 
 
-def _candidates(schedule: Schedule, centre_id: int, day: date, tz: ZoneInfo,
+def _candidates(schedule: Schedule, centre_id: int, clock: DayClock,
                 mode: str | None) -> dict[tuple[int, str], int]:
-    """(start, mode) -> end of every slot starting on ``day`` at the centre; weekly rules win over extras."""
+    """(start, mode) -> end of every slot starting on the clock's day at the centre; weekly rules win over extras."""
     found: dict[tuple[int, str], int] = {}
+    day = clock.day
     for rule in schedule.rules_on(centre_id, sunday_weekday(day)):
         if ((mode and rule.mode != mode) or (rule.effective_from and day < rule.effective_from)
                 or (rule.effective_to and day > rule.effective_to)):
             continue
         step, rule_mode = rule.minutes * 60, rule.mode
-        start, close = instant(day, rule.start, tz), instant(day, rule.end, tz)
+        start, close = clock.at(rule.start), clock.at(rule.end)
         while start + step <= close:
             if (start, rule_mode) not in found:
                 found[(start, rule_mode)] = start + step
@@ -156,13 +173,13 @@ def _candidates(schedule: Schedule, centre_id: int, day: date, tz: ZoneInfo,
     extras = [x for x in schedule.exceptions if x.kind == "EXTRA" and x.centre_id == centre_id
               and x.start_date <= day <= x.end_date]
     if extras:
-        _add_extras(schedule, extras, centre_id, day, tz, mode, found)
+        _add_extras(schedule, extras, centre_id, clock, mode, found)
     return found
 
 
-def _add_extras(schedule: Schedule, extras: list[DateException], centre_id: int, day: date, tz: ZoneInfo,
+def _add_extras(schedule: Schedule, extras: list[DateException], centre_id: int, clock: DayClock,
                 mode: str | None, found: dict[tuple[int, str], int]) -> None:
-    day_open, day_close = midnight(day, tz), midnight(day + timedelta(days=1), tz)
+    day_open, day_close, tz = clock.opens, clock.closes, clock.tz
     for extra in extras:
         modes = (extra.mode,) if extra.mode else _modes_at(schedule, centre_id)
         step = (extra.minutes or schedule.default_minutes) * 60
@@ -185,12 +202,12 @@ def blocks_at(schedule: Schedule, centre_id: int, tz: ZoneInfo) -> list[tuple[in
     return found
 
 
-def _day_blocks(schedule: Schedule, centre_id: int, day: date, tz: ZoneInfo) -> list[tuple[int, int, str | None]]:
-    """The blocks that can touch a slot starting on ``day`` (slots last at most 8 hours)."""
-    blocks = blocks_at(schedule, centre_id, tz)
+def _day_blocks(schedule: Schedule, centre_id: int, clock: DayClock) -> list[tuple[int, int, str | None]]:
+    """The blocks that can touch a slot starting on the clock's day (slots last at most 8 hours)."""
+    blocks = blocks_at(schedule, centre_id, clock.tz)
     if not blocks:
         return blocks
-    opens, closes = midnight(day, tz), midnight(day + timedelta(days=1), tz) + 8 * 3600
+    opens, closes = clock.opens, clock.closes + 8 * 3600
     return [b for b in blocks if b[0] < closes and b[1] > opens]
 
 
@@ -210,14 +227,15 @@ def is_blocked(blocks: Iterable[tuple[int, int, str | None]], start: int, end: i
     return False
 
 
-def centre_day(schedule: Schedule, centre_id: int, day: date, *, mode: str | None, now: int) -> list[RawSlot]:
+def centre_day(schedule: Schedule, centre_id: int, day: date, *, mode: str | None, now: int,
+               clock: DayClock | None = None) -> list[RawSlot]:
     """Every slot of ``day`` (the centre's calendar date) at one centre, by start then mode, with its status."""
-    tz = ZoneInfo(schedule.centres[centre_id])
-    blocks = _day_blocks(schedule, centre_id, day, tz)
+    clock = clock or DayClock(ZoneInfo(schedule.centres[centre_id]), day)
+    blocks = _day_blocks(schedule, centre_id, clock)
     busy, ends = schedule.busy, schedule.busy_ends()
     n_busy = len(busy)
     slots: list[RawSlot] = []
-    for (start, slot_mode), end in sorted(_candidates(schedule, centre_id, day, tz, mode).items()):
+    for (start, slot_mode), end in sorted(_candidates(schedule, centre_id, clock, mode).items()):
         index = bisect_right(ends, start)  # inlined overlapping_appointment: this loop is the hot path
         if index < n_busy and busy[index][0] < end:
             slots.append(RawSlot(start, end, slot_mode, centre_id, BOOKED, busy[index][2], start < now))
@@ -228,15 +246,15 @@ def centre_day(schedule: Schedule, centre_id: int, day: date, *, mode: str | Non
     return slots
 
 
-def free_summary(schedule: Schedule, centre_id: int, day: date, *, mode: str | None,
+def free_summary(schedule: Schedule, centre_id: int, day: date, tz: ZoneInfo, *, mode: str | None,
                  now: int) -> tuple[int, int | None]:
     """(number of available slots, start of the first one) of ``day``: :func:`centre_day` without the objects."""
-    tz = ZoneInfo(schedule.centres[centre_id])
-    blocks = _day_blocks(schedule, centre_id, day, tz)
+    clock = DayClock(tz, day)
+    blocks = _day_blocks(schedule, centre_id, clock)
     busy, ends = schedule.busy, schedule.busy_ends()
     n_busy = len(busy)
     count, first = 0, None
-    for (start, slot_mode), end in _candidates(schedule, centre_id, day, tz, mode).items():
+    for (start, slot_mode), end in _candidates(schedule, centre_id, clock, mode).items():
         if start < now:
             continue
         index = bisect_right(ends, start)
@@ -259,7 +277,7 @@ def span_refusal(schedule: Schedule, centre_id: int, day: date, *, mode: str, st
     if start < now:
         return "past", start
     tz = ZoneInfo(schedule.centres[centre_id])
-    candidates = _candidates(schedule, centre_id, day, tz, mode)
+    candidates = _candidates(schedule, centre_id, DayClock(tz, day), mode)
     first_end = candidates.get((start, mode))
     if first_end is None:
         return "not_offered", start
@@ -268,7 +286,7 @@ def span_refusal(schedule: Schedule, centre_id: int, day: date, *, mode: str, st
     while cursor < end:
         following = candidates.get((cursor, mode))
         if following is None and next_day == day + timedelta(days=1):  # it may run on past midnight
-            candidates.update(_candidates(schedule, centre_id, next_day, tz, mode))
+            candidates.update(_candidates(schedule, centre_id, DayClock(tz, next_day), mode))
             next_day += timedelta(days=1)
             following = candidates.get((cursor, mode))
         if following is None:

@@ -1,7 +1,8 @@
 """The SQL of the slot engine: one statement loads a clinician's whole schedule for a range of dates.
 
 Organization, clinician, centres, weekly rules, dated exceptions and the active appointments come back as rows of
-one ``UNION ALL`` (tagged by their first column), so a slot list or a 61-day calendar costs one round trip.
+one ``UNION ALL`` (tagged by their first column; the appointments aggregated into one row of arrays), so a slot
+list or a 61-day calendar costs one round trip.
 Everything is filtered by organization: a clinician or centre of another organization simply is not found.
 
 An unpaid hold past its expiry no longer occupies its slot (booking releases it first, see ``holds``), unless a
@@ -32,28 +33,29 @@ WITH org AS (
 )
 SELECT 'O'::text AS k, org.id::bigint AS ref, cl.id::bigint AS centre_id, cl.default_duration_minutes::int AS n,
        org.timezone::text AS txt, NULL::text AS mode, NULL::date AS d1, NULL::date AS d2, NULL::time AS t1,
-       NULL::time AS t2, NULL::bigint AS s, NULL::bigint AS e
+       NULL::time AS t2, NULL::bigint[] AS starts, NULL::bigint[] AS ends, NULL::bigint[] AS ids
   FROM org LEFT JOIN cl ON true
 UNION ALL
-SELECT 'Z', ce.id, NULL, NULL, ce.timezone, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'Z', ce.id, NULL, NULL, ce.timezone, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM centres ce JOIN org ON ce.organization_id = org.id
  WHERE ce.is_active AND NOT ce.is_deleted AND {centre_filter}
 UNION ALL
 SELECT 'R', r.weekday, r.centre_id, r.slot_minutes, NULL, r.mode, r.effective_from, r.effective_to, r.start_time,
-       r.end_time, NULL, NULL
+       r.end_time, NULL, NULL, NULL
   FROM availability_rules r JOIN cl ON r.clinician_id = cl.id
  WHERE r.organization_id = (SELECT id FROM org) AND r.is_active {rule_centre}
    AND (r.effective_to IS NULL OR r.effective_to >= :first_day)
    AND (r.effective_from IS NULL OR r.effective_from <= :last_day)
 UNION ALL
 SELECT 'X', NULL, x.centre_id, x.slot_minutes, x.kind, x.mode, x.start_date, x.end_date, x.start_time, x.end_time,
-       NULL, NULL
+       NULL, NULL, NULL
   FROM availability_exceptions x JOIN cl ON x.clinician_id = cl.id
  WHERE x.organization_id = (SELECT id FROM org) {exception_centre}
    AND x.start_date <= :last_day AND x.end_date >= :first_day
 UNION ALL
-SELECT 'A', a.id, a.centre_id, NULL, a.status, a.mode, NULL, NULL, NULL, NULL,
-       extract(epoch FROM a.starts_at)::bigint, extract(epoch FROM a.ends_at)::bigint
+SELECT 'A', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       array_agg(extract(epoch FROM a.starts_at)::bigint ORDER BY a.starts_at),
+       array_agg(extract(epoch FROM a.ends_at)::bigint ORDER BY a.starts_at), array_agg(a.id ORDER BY a.starts_at)
   FROM appointments a JOIN cl ON a.clinician_id = cl.id
  WHERE a.organization_id = (SELECT id FROM org) AND a.starts_at IS NOT NULL
    AND a.status NOT IN ({released})
@@ -113,15 +115,15 @@ def _assemble(rows, centre_id: int | None) -> Schedule:
         raise NotFound("Clinician not found")
     schedule = Schedule(organization_id=head[1], organization_timezone=head[4], clinician_id=head[2],
                         default_minutes=head[3], centres={})
-    for k, ref, centre, n, txt, mode, d1, d2, t1, t2, s, e in rows:
+    for k, ref, centre, n, txt, mode, d1, d2, t1, t2, starts, ends, ids in rows:
         if k == "Z":
             schedule.centres[ref] = txt
         elif k == "R":
             schedule.rules.append(Rule(centre, ref, t1, t2, n, mode, d1, d2))
         elif k == "X":
             schedule.exceptions.append(DateException(txt, centre, d1, d2, t1, t2, mode, n))
-        elif k == "A":
-            schedule.busy.append((s, e, ref))
+        elif k == "A" and starts:  # one row: the appointments as arrays, ordered by start
+            schedule.set_busy(starts, ends, ids)
     if centre_id is not None and centre_id not in schedule.centres:
         raise NotFound("Centre not found")
     schedule.rules.sort(key=lambda r: (r.start, r.minutes, r.mode))

@@ -58,7 +58,7 @@ class PublicDay:
     """The website's slot list: raw slots (UNIX seconds) and the centre's clock to render them."""
 
     day: date
-    clock: engine.WallClock
+    clock: engine.DayClock
     slots: list[engine.RawSlot]
 
 
@@ -158,9 +158,9 @@ async def public_day(session: AsyncSession, *, clinician_id: int, centre_id: int
     schedule = await load_schedule(session, organization_slug=get_settings().default_organization,
                                    clinician_id=clinician_id, centre_id=centre_id, first_day=day, last_day=day,
                                    now=current)
-    raw = engine.centre_day(schedule, centre_id, day, mode=mode, now=_now_s(current))
-    return PublicDay(day, engine.WallClock(ZoneInfo(schedule.centres[centre_id]), day),
-                     [s for s in raw if not s.past and s.status != engine.BLOCKED])
+    clock = engine.DayClock(ZoneInfo(schedule.centres[centre_id]), day)
+    raw = engine.centre_day(schedule, centre_id, day, mode=mode, now=_now_s(current), clock=clock)
+    return PublicDay(day, clock, [s for s in raw if not s.past and s.status != engine.BLOCKED])
 
 
 async def public_dates(session: AsyncSession, *, clinician_id: int, centre_id: int, first_day: date,
@@ -178,7 +178,7 @@ async def public_dates(session: AsyncSession, *, clinician_id: int, centre_id: i
     found: list[DateSummary] = []
     day = first_day
     while day <= last_day:
-        count, first = engine.free_summary(schedule, centre_id, day, mode=mode, now=now_s)
+        count, first = engine.free_summary(schedule, centre_id, day, tz, mode=mode, now=now_s)
         if count:
             found.append(DateSummary(day, count, datetime.fromtimestamp(first, tz)))
         day += timedelta(days=1)

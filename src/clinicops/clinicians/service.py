@@ -144,10 +144,12 @@ async def staff_profile(session: AsyncSession, principal: Principal, clinician_i
 
 # --- writes --------------------------------------------------------------------------------------------------------
 
-async def _check_centres(session: AsyncSession, principal: Principal, centre_ids: set[int], field_name: str) -> None:
+async def _check_centres(session: AsyncSession, principal: Principal, centre_ids: set[int],
+                         primary: int | None) -> None:
     found = await repository.centres_in_org(session, principal.organization_id, centre_ids)
     for centre_id in sorted(centre_ids):
         if centre_id not in found or not principal.can_access_centre(centre_id):
+            field_name = "primaryCentreId" if centre_id == primary else "centreIds"
             raise CentreNotFound(f"Centre {centre_id} not found",
                                  details=[{"field": field_name, "message": "centre not found"}])
 
@@ -173,7 +175,7 @@ async def create(session: AsyncSession, principal: Principal, *, account: Accoun
     if not account.phone:
         raise ValidationFailed("phone", "phone is required")
     centres = {primary, *(centre_ids or [])}
-    await _check_centres(session, principal, centres, "primaryCentreId")
+    await _check_centres(session, principal, centres, primary)
     await availability.check_rules(session, principal, rules or [])
     await _check_unique(session, principal.organization_id, account)
     user = User(organization_id=principal.organization_id, user_type="STAFF", phone=account.phone,
@@ -213,7 +215,7 @@ async def update(session: AsyncSession, principal: Principal, clinician_id: int,
     primary = profile_fields.get("primary_centre_id", clinician.primary_centre_id)
     new_centres = {c for c in (primary, *(centre_ids or [])) if c is not None}
     if "primary_centre_id" in profile_fields or centre_ids is not None:
-        await _check_centres(session, principal, new_centres, "primaryCentreId")
+        await _check_centres(session, principal, new_centres, primary)
     if rules is not None:
         await availability.check_rules(session, principal, rules)
     user = await repository.get_user(session, clinician.user_id)
