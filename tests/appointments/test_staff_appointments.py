@@ -321,3 +321,24 @@ async def test_put_with_unchanged_wall_clock_time_is_not_a_reschedule(client, db
     new = moved.json()["data"]
     assert new["id"] != data["id"] and new["parent_appointment_id"] == data["id"]
     assert new["status"] == "CONFIRMED" and datetime.fromisoformat(new["scheduled_start_at"]) == world.at("12:00")
+
+
+async def test_payment_follows_a_rescheduled_appointment(client, db):
+    from clinicops.payments.models import Payment
+
+    world = await make_world(db)
+    data = await book_as_staff(client, world, world.admin, world.at("10:00"))
+    headers = bearer(world.admin)
+    paid = await client.post(f"/api/appointments/{data['id']}/confirm-direct-payment", headers=headers,
+                             json={"paymentMethod": "CASH"})
+    assert paid.status_code == 200, paid.text
+    moved = await client.post(f"/api/appointments/{data['id']}/reschedule", headers=headers,
+                              json={"scheduled_start_at": world.at("11:00").isoformat()})
+    assert moved.status_code == 200, moved.text
+    new_id = moved.json()["data"]["id"]
+    payments = (await db.execute(select(Payment).where(Payment.patient_id == world.patient.id))).scalars().all()
+    assert [p.appointment_id for p in payments] == [new_id]
+    cancelled = await client.post(f"/api/appointments/{new_id}/cancel", headers=headers, json={"reason": "clash"})
+    assert cancelled.status_code == 200
+    await db.refresh(payments[0])
+    assert payments[0].refund_eligible_paise and payments[0].refund_eligible_paise > 0

@@ -177,8 +177,10 @@ async def reschedule(session: AsyncSession, principal: Principal, appointment_id
 
 async def _after_reschedule(session: AsyncSession, old: Appointment, new: Appointment) -> None:
     from clinicops.messaging import notify
+    from clinicops.payments import repository as payments
     from clinicops.video import service as video
 
+    await payments.follow_reschedule(session, from_appointment_id=old.id, to_appointment_id=new.id)
     if new.status == "CONFIRMED":
         await video.on_confirmed(session, new)
     await notify.appointment_rescheduled(session, old, new)

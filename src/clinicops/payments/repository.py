@@ -182,3 +182,9 @@ async def supersede_open(session: AsyncSession, appointment_id: int, *, keep_id:
         stmt = stmt.where(Payment.id != keep_id)
     await session.execute(stmt.values(status="FAILED", failure_code="SUPERSEDED", failure_reason=reason)
                           .execution_options(synchronize_session=False))
+
+
+async def follow_reschedule(session: AsyncSession, *, from_appointment_id: int, to_appointment_id: int) -> None:
+    """A moved appointment keeps its payments: refunds and history follow the appointment that now holds the time."""
+    await session.execute(update(Payment).where(Payment.appointment_id == from_appointment_id)
+                          .values(appointment_id=to_appointment_id))
