@@ -5,6 +5,9 @@ Served by ``clinicops serve --app tests.foundation.shutdown_app:create_app`` in 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from fastapi import Request
 
 from clinicops.http.routing import new_router
@@ -19,6 +22,8 @@ def create_app():
     async def echo_length(request: Request):
         received = 0
         async for chunk in request.stream():
+            if not received and os.environ.get("SHUTDOWN_PROBE_MARKER"):
+                Path(os.environ["SHUTDOWN_PROBE_MARKER"]).touch()  # tells the test the request is in flight
             received += len(chunk)
         return {"success": True, "data": {"received": received}}
 

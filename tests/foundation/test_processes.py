@@ -61,8 +61,10 @@ def _stop(proc: subprocess.Popen) -> None:
 def test_serve_finishes_an_in_flight_request_after_sigterm_and_exits_0(database_url, tmp_path):
     port = _free_port()
     log = tmp_path / "serve.log"
+    marker = tmp_path / "in-flight"
     proc = _start(["serve", "--port", str(port), "--graceful-timeout", "10",
-                   "--app", "tests.foundation.shutdown_app:create_app"], dict(os.environ), log)
+                   "--app", "tests.foundation.shutdown_app:create_app"],
+                  {**os.environ, "SHUTDOWN_PROBE_MARKER": str(marker)}, log)
     try:
         _wait_healthy(port, proc, log)
         body = b"x" * 2000
@@ -70,7 +72,10 @@ def test_serve_finishes_an_in_flight_request_after_sigterm_and_exits_0(database_
             conn.sendall(b"POST /api/_probe/echo-length HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                          b"Content-Type: application/octet-stream\r\n"
                          + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:1000])
-            time.sleep(0.5)  # the request is in the app, reading its body
+            deadline = time.monotonic() + 15
+            while not marker.exists():  # wait until the app is reading the body
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
             proc.send_signal(signal.SIGTERM)
             time.sleep(1.0)
             assert proc.poll() is None, "the server quit with a request in flight"

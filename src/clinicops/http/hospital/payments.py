@@ -105,6 +105,15 @@ async def history(status: str | None = None, patient_id: int | None = Query(None
                                     date_to=date_to, limit=clamp_limit(limit), offset=offset))
 
 
+@router.get("/payments/patient/{patient_id:int}")
+async def patient_payments(patient_id: int, limit: int | None = None, offset: int = Query(0, ge=0),
+                           principal: Principal = Depends(require()), db: AsyncSession = Depends(get_db)):
+    """A patient's payments for staff (hospital-design's endpoint table), scoped like the history."""
+    return ok(await service.history(db, principal, status=None, patient_id=patient_id, appointment_id=None,
+                                    centre_id=None, date_from=None, date_to=None, limit=clamp_limit(limit),
+                                    offset=offset))
+
+
 @router.get("/payments/registration-fee-status")
 async def registration_fee_status(patient_id: int | None = Query(None, alias="patientId"),
                                   principal: Principal = Depends(current_principal),
