@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 AVAILABLE, BOOKED, BLOCKED = "available", "booked", "blocked"
 MODES = ("IN_PERSON", "ONLINE")
+_HH_MM = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,7 @@ class DayClock:
     def hm(self, instant_s: int) -> str:
         if self.offset is None:
             return datetime.fromtimestamp(instant_s, self.tz).strftime("%H:%M")
-        minutes = (instant_s + self.offset) // 60 % 1440
-        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+        return _HH_MM[(instant_s + self.offset) // 60 % 1440]
 
 
 def sunday_weekday(day: date) -> int:

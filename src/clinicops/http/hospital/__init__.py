@@ -14,7 +14,10 @@ MODULES = (
 
 
 def build_router(*, include_dev: bool) -> APIRouter:
+    from clinicops.http.hospital.aliases import alias_router
+
     router = APIRouter(prefix="/api")
+    mounted: list[APIRouter] = []
     for name in MODULES:
         if name == "dev" and not include_dev:
             continue
@@ -25,4 +28,6 @@ def build_router(*, include_dev: bool) -> APIRouter:
                 continue
             raise
         router.include_router(module.router)
+        mounted.append(module.router)
+    router.include_router(alias_router(mounted))
     return router
