@@ -71,6 +71,9 @@ def _prepare(scale: int):
     async def load():
         async with db.unit_of_work() as session:
             seeded = await seed(session, slug=settings.default_organization, scale=scale)
+        # Planner statistics, as autovacuum would have them on a live database (fresh bulk loads have none).
+        async with db.get_engine().begin() as conn:
+            await conn.exec_driver_sql("ANALYZE")
         await db.dispose()
         return seeded
 
@@ -235,9 +238,26 @@ def main() -> int:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
     _report(args, results, trips)
-    if data_dir and not args.data_dir and not args.keep:
-        shutil.rmtree(data_dir, ignore_errors=True)
+    if data_dir:
+        _stop_embedded(data_dir)
+        if not args.data_dir and not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
     return 0
+
+
+def _stop_embedded(data_dir: Path) -> None:
+    """The embedded PostgreSQL outlives its users (cleanup_mode None in clinicops.db): stop the bench's own."""
+    from clinicops import db
+
+    server = db._embedded
+    if server is None:
+        return
+    from pgserver._commands import pg_ctl
+
+    try:
+        pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user)
+    except Exception as exc:  # noqa: BLE001 - best effort at exit
+        print(f"could not stop the embedded PostgreSQL under {data_dir}: {exc}")
 
 
 def _load() -> str:
