@@ -239,7 +239,7 @@ def logins_text() -> str:
     for s in staff:
         scope = f" ({s.city})" if s.city else ""
         lines.append(f"    {s.username:<17} {s.phone}  {s.role}{scope}  {s.full_name}")
-    lines.append(f"  clinic '{catalog.CLINIC_SLUG}' (clinic surface /api/v1; WhatsApp number + OTP + password):")
+    lines.append(f"  clinic '{catalog.CLINIC_SLUG}' (its /api/v1 surface comes in a later release; the users exist now):")
     for s in (catalog.CLINIC_ADMIN, *(StaffSeed(d.username, d.full_name, "DOCTOR", d.phone)
                                       for d in catalog.CLINIC_DOCTORS)):
         lines.append(f"    {s.username:<17} {s.phone}  {s.role}  {s.full_name}")
