@@ -8,6 +8,7 @@ import httpx
 import pgserver
 import pytest
 from pgserver._commands import pg_ctl
+from sqlalchemy import create_engine, text
 
 from clinicops import db as dbmod
 from clinicops.config import reset_settings
@@ -55,3 +56,37 @@ async def test_health_is_503_while_the_database_is_down_and_recovers(second_serv
         monkeypatch.undo()
         reset_settings()
     assert time.monotonic() - started < 10
+
+
+async def test_a_data_request_during_an_outage_is_a_503_envelope_and_recovers(second_server, monkeypatch):
+    """Without pool pre-ping, a pooled connection to a restarted database fails once: that must be a 503, not a 500."""
+    from clinicops.config import get_settings
+    from tests.conftest import migrate
+
+    monkeypatch.setenv("CLINICOPS_DATABASE_URL", second_server.get_uri())
+    reset_settings()
+    assert get_settings().db_pool_pre_ping is False
+    sync_url = dbmod.database_url(get_settings(), driver="psycopg")
+    migrate(sync_url)
+    engine = create_engine(sync_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO organizations (slug, name) VALUES (:slug, 'Outage Test')"),
+                     {"slug": get_settings().default_organization})
+    engine.dispose()
+    await dbmod.dispose()
+    app = create_app(run_worker=False)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+            assert (await http.get("/api/centres")).status_code == 200  # a pooled connection now exists
+            _stop(second_server)
+            second_server.ensure_postgres_running()
+            first = await http.get("/api/centres")
+            assert first.status_code in (200, 503), first.text
+            if first.status_code == 503:
+                assert first.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+            again = await http.get("/api/centres")
+            assert again.status_code == 200
+    finally:
+        await dbmod.dispose()
+        monkeypatch.undo()
+        reset_settings()

@@ -86,6 +86,10 @@ def install(app: FastAPI) -> None:
         mapped = _constraint_error(exc)
         if mapped:
             return _json(mapped[0], envelope(*mapped))
+        if exc.connection_invalidated:  # the database went away; the pool reconnects on the next request
+            log.error("database_connection_lost", error=type(exc.orig).__name__ if exc.orig else str(exc)[:200])
+            return _json(503, envelope(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly"),
+                         {"Retry-After": "5"})
         log.error("database_error", error=str(exc.orig)[:300] if exc.orig else str(exc)[:300])
         return _json(500, envelope(500, "INTERNAL_ERROR", "Something went wrong on our side"))
 
