@@ -180,7 +180,7 @@ async def _run_worker(concurrency: int) -> None:
     app = jobs.get_app()
     async with app.open_async():
         # procrastinate's own handlers: SIGTERM/SIGINT stop fetching, let running jobs finish, then return.
-        await app.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
+        await jobs.run_worker(concurrency=concurrency, install_signal_handlers=True)
     from clinicops import db
 
     await db.dispose()

@@ -91,3 +91,10 @@ def enqueue(session: AsyncSession, task_name: str, **kwargs: Any) -> None:
             log.exception("enqueue_failed", task=task_name)
 
     after_commit(session, _defer)
+
+
+async def run_worker(*, concurrency: int = 4, install_signal_handlers: bool = True, **options: Any) -> None:
+    """Work the queue until stopped. Succeeded jobs are deleted (the periodic sweeps alone would add thousands of
+    rows a day); failed ones stay for inspection."""
+    await get_app().run_worker_async(concurrency=concurrency, install_signal_handlers=install_signal_handlers,
+                                     delete_jobs="successful", **options)

@@ -27,7 +27,7 @@ async def _run_worker(stop: asyncio.Event) -> None:
 
     app = jobs.get_app()
     async with app.open_async():
-        worker = asyncio.create_task(app.run_worker_async(install_signal_handlers=False, concurrency=4))
+        worker = asyncio.create_task(jobs.run_worker(install_signal_handlers=False, concurrency=4))
         await stop.wait()
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
