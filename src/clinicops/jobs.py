@@ -20,6 +20,7 @@ log = get_logger("clinicops.jobs")
 tasks = procrastinate.Blueprint()
 
 TASK_MODULES = (
+    "clinicops.auth.tasks",
     "clinicops.messaging.tasks",
     "clinicops.appointments.tasks",
     "clinicops.payments.tasks",
