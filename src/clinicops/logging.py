@@ -37,8 +37,18 @@ def scrub(value: Any, key: str | None = None) -> Any:
     return value
 
 
+_GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _kept(key: str, value: Any) -> bool:
+    # A generated request id (uuid4 hex) may hold a run of digits shaped like a phone; masking it would break
+    # the match between the log line and the X-Request-ID the client saw.
+    return key in ("timestamp", "level") or (key == "request_id" and isinstance(value, str)
+                                              and bool(_GENERATED_ID.match(value)))
+
+
 def _scrub_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if k in ("timestamp", "level") else scrub(v, k)) for k, v in event_dict.items()}
+    return {k: (v if _kept(k, v) else scrub(v, k)) for k, v in event_dict.items()}
 
 
 def configure_logging(level: str = "INFO", *, stream: Any = None) -> None:

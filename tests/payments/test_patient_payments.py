@@ -29,6 +29,4 @@ async def test_staff_read_a_patients_payments_in_their_scope(client, db, clinic)
 
     stranger = await make_staff(db, org=await make_org(db), role="ADMIN")
     other_org = await client.get(f"/api/payments/patient/{clinic.patient.id}", headers=bearer(stranger))
-    rows = other_org.json()["data"]
-    rows = rows["payments"]
-    assert rows == []
+    assert other_org.status_code == 404 and other_org.json()["error"]["code"] == "NOT_FOUND"

@@ -109,6 +109,15 @@ async def patient(session: AsyncSession, patient_id: int) -> Patient | None:
     return await session.get(Patient, patient_id)
 
 
+async def staff_visible_patient(session: AsyncSession, principal: Principal, patient_id: int) -> bool:
+    """The patient-record scope (organization; a lone clinician: their own patients), so a staff read of a
+    patient's payments answers 404 exactly where ``GET /api/patients/:id`` does."""
+    from clinicops.patients.repository import visible_condition
+
+    stmt = select(Patient.id).where(Patient.id == patient_id, visible_condition(principal))
+    return (await session.execute(stmt)).first() is not None
+
+
 @dataclass(frozen=True)
 class HistoryFilters:
     status: str | None = None

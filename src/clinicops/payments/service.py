@@ -131,6 +131,14 @@ async def history(session: AsyncSession, principal: Principal, *, status: str | 
             "total": total, "limit": limit, "offset": offset}
 
 
+async def patient_history(session: AsyncSession, principal: Principal, *, patient_id: int, limit: int,
+                          offset: int) -> dict[str, Any]:
+    """A staff read of one patient's payments: a patient outside the caller's scope is 404, never an empty list."""
+    if not await repository.staff_visible_patient(session, principal, patient_id):
+        raise NotFound("Patient not found")
+    return await history(session, principal, patient_id=patient_id, limit=limit, offset=offset)
+
+
 async def registration_fee_status(session: AsyncSession, principal: Principal, *,
                                   patient_id: int | None) -> dict[str, Any]:
     """The patient's own status in the public organization, or (staff) a patient's in the staff's."""
@@ -140,6 +148,8 @@ async def registration_fee_status(session: AsyncSession, principal: Principal, *
     else:
         if patient_id is None:
             raise ValidationFailed("patientId", "patientId is required")
+        if not await repository.staff_visible_patient(session, principal, patient_id):
+            raise NotFound("Patient not found")
         organization_id = principal.organization_id
     reg = await repository.registration(session, organization_id=organization_id, patient_id=patient_id)
     if principal.is_staff and reg is None:
