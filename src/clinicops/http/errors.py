@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinicops.errors import AppError, envelope
@@ -42,6 +42,10 @@ def _constraint_error(exc: DBAPIError) -> tuple[int, str, str] | None:
         return 422, "VALIDATION_ERROR", "A value is outside what is allowed"
     if sqlstate == "40001" or sqlstate == "40P01":
         return 409, "CONFLICT", "The record changed at the same time; try again"
+    # class 22 (data exception: out of range, too long, NUL byte, bad encoding) and asyncpg's own refusal of a
+    # parameter it cannot encode (no SQLSTATE) are the caller's input, never our fault: a 422, not a 500
+    if (sqlstate or "").startswith("22") or (sqlstate is None and isinstance(exc, DataError)):
+        return 422, "VALIDATION_ERROR", "A value in the request is out of range or not valid"
     return None
 
 

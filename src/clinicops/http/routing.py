@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
 from clinicops.db import unit_of_work
+from clinicops.http.guards import check_request
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -16,6 +17,7 @@ class UnitOfWorkRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
+            check_request(request)
             async with unit_of_work() as session:
                 request.state.db = session
                 response = await handle(request)

@@ -55,7 +55,8 @@ class DirectPaymentBody(HospitalInput):
 
 
 class RefundBody(HospitalInput):
-    amount: float | None = Field(default=None, gt=0, description="rupees; default: the refundable amount")
+    amount: float | None = Field(default=None, gt=0, le=10_000_000,
+                                  description="rupees; default: the refundable amount")
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -109,9 +110,8 @@ async def history(status: str | None = None, patient_id: int | None = Query(None
 async def patient_payments(patient_id: int, limit: int | None = None, offset: int = Query(0, ge=0),
                            principal: Principal = Depends(require()), db: AsyncSession = Depends(get_db)):
     """A patient's payments for staff (hospital-design's endpoint table), scoped like the history."""
-    return ok(await service.history(db, principal, status=None, patient_id=patient_id, appointment_id=None,
-                                    centre_id=None, date_from=None, date_to=None, limit=clamp_limit(limit),
-                                    offset=offset))
+    return ok(await service.patient_history(db, principal, patient_id=patient_id, limit=clamp_limit(limit),
+                                            offset=offset))
 
 
 @router.get("/payments/registration-fee-status")

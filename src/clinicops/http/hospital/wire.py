@@ -7,16 +7,27 @@ but a model only declares what the caller may set, so no body can bind a protect
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from clinicops.http import guards
 from clinicops.kit import phones
 
 
 class HospitalInput(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, alias_generator=to_camel,
                               str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Every field: no NUL in text, integers within bigint, finite numbers (else a 422 naming the field)."""
+        reason = guards.problem(value)
+        if reason:
+            raise ValueError(reason)
+        return value
 
 
 def either(*names: str) -> AliasChoices:
