@@ -41,8 +41,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--data-dir", help="embedded PostgreSQL location (default: a fresh temporary directory)")
     parser.add_argument("--only", action="append", choices=sorted(TARGETS), help="run only these scenarios")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
-    parser.add_argument("--no-pre-ping", action="store_true",
-                        help="serve with CLINICOPS_DB_POOL_PRE_PING=false (saves 3 round trips per request)")
+    parser.add_argument("--pre-ping", action="store_true",
+                        help="serve with CLINICOPS_DB_POOL_PRE_PING=true (3 more round trips per request; off by default)")
     return parser.parse_args()
 
 
@@ -50,8 +50,8 @@ def _environment(args: argparse.Namespace) -> Path | None:
     os.environ.setdefault("CLINICOPS_ENV", "staging")
     os.environ["CLINICOPS_INLINE_WORKER"] = "false"
     os.environ.setdefault("CLINICOPS_DEFAULT_ORGANIZATION", "main")
-    if args.no_pre_ping:
-        os.environ["CLINICOPS_DB_POOL_PRE_PING"] = "false"
+    if args.pre_ping:
+        os.environ["CLINICOPS_DB_POOL_PRE_PING"] = "true"
     if os.environ.get("CLINICOPS_DATABASE_URL"):
         return None
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="clinicops-bench-"))
@@ -274,7 +274,9 @@ def _children_cpu() -> float:
 
 def _report(args: argparse.Namespace, results: dict, trips: dict) -> None:
     gen = next(iter(results.values())).generator if results else "-"
-    ping = "off" if os.environ.get("CLINICOPS_DB_POOL_PRE_PING", "true").lower() in ("false", "0") else "on"
+    from clinicops.config import Settings
+
+    ping = "on" if Settings().db_pool_pre_ping else "off"
     print(f"\n{args.server} x{args.workers} workers, {args.connections} connections, {args.seconds}s per scenario, "
           f"generator {gen}, {os.cpu_count()} CPUs, pool pre-ping {ping}, load average before: {args.load_before}, after: {_load()}\n")
     print("| scenario | req/s | target | p50 ms | p90 ms | p99 ms | non-2xx | SQL statements/request | items |")

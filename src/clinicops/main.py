@@ -14,7 +14,7 @@ from clinicops import __version__, db
 from clinicops.config import Environment, Settings, get_settings
 from clinicops.http import errors
 from clinicops.http.clinic import build_router as clinic_router
-from clinicops.http.hospital import build_router as hospital_router
+from clinicops.http import hospital
 from clinicops.http.middleware import (BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware,
                                        TimeoutMiddleware)
 from clinicops.logging import configure_logging, get_logger
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.settings = settings
     app.state.run_worker = settings.runs_inline_worker if run_worker is None else run_worker
     errors.install(app)
-    app.include_router(hospital_router(include_dev=settings.env in (Environment.DEVELOPMENT, Environment.TEST)))
+    for router in hospital.routers(include_dev=settings.env in (Environment.DEVELOPMENT, Environment.TEST)):
+        app.include_router(router, prefix=hospital.PREFIX)
     app.include_router(clinic_router())
 
     # Added innermost first: the last one added wraps all the others.

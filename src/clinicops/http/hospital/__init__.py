@@ -6,17 +6,23 @@ import importlib
 
 from fastapi import APIRouter
 
+# Routes are matched in this order, so the public reads the booking website hammers come first. Every id path
+# uses an int convertor, so no literal path (/users/clinicians, /booking/available-slots) can be shadowed.
 MODULES = (
-    "health", "dev", "auth", "patient_auth", "centres", "users", "clinicians", "availability", "patients",
-    "slots", "appointments", "booking", "patient_portal", "payments", "notifications", "video", "analytics",
+    "slots", "clinicians", "health", "dev", "auth", "patient_auth", "centres", "users", "availability",
+    "patients", "appointments", "booking", "patient_portal", "payments", "notifications", "video", "analytics",
     "whatsapp_webhooks",
 )
 
 
-def build_router(*, include_dev: bool) -> APIRouter:
+def routers(*, include_dev: bool) -> list[APIRouter]:
+    """The surface's routers in matching order, each to be mounted under :data:`PREFIX`.
+
+    They are mounted one by one (not nested under a parent router): every nesting level costs route matching
+    on every request.
+    """
     from clinicops.http.hospital.aliases import alias_router
 
-    router = APIRouter(prefix="/api")
     mounted: list[APIRouter] = []
     for name in MODULES:
         if name == "dev" and not include_dev:
@@ -27,7 +33,8 @@ def build_router(*, include_dev: bool) -> APIRouter:
             if exc.name == f"clinicops.http.hospital.{name}":
                 continue
             raise
-        router.include_router(module.router)
         mounted.append(module.router)
-    router.include_router(alias_router(mounted))
-    return router
+    return [*mounted, alias_router(mounted)]
+
+
+PREFIX = "/api"
