@@ -191,7 +191,7 @@ async def test_a_patient_token_cannot_block_slots_or_reach_staff_reads(client, d
         ("POST", f"/api/clinicians/{world.clinician.id}/slot-exceptions", {"date": day, "type": "UNAVAILABLE"}),
         ("GET", "/api/appointments", None), ("GET", "/api/patients", None),
         ("GET", f"/api/payments/patient/{world.patient.id}", None),
-        ("GET", f"/api/video/links", None),
+        ("GET", "/api/video/links", None),
     ]:
         response = await client.request(method, path, json=body, headers=headers)
         assert response.status_code == 403, (path, response.text)

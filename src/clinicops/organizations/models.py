@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinicops.kit.models import Base, IdMixin, OrgMixin, TimestampMixin
