@@ -10,6 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clinicops.kit.models import Base, IdMixin, OrgMixin, TimestampMixin
 
 
+GENDERS = ("MALE", "FEMALE", "NON_BINARY", "PREFER_NOT_TO_SAY", "OTHER")
+
+
+def normalize_gender(value: str | None) -> str | None:
+    """One of :data:`GENDERS` from what forms send ("female", "Non-binary", "M"); ValueError otherwise."""
+    if value is None or not str(value).strip():
+        return None
+    upper = str(value).strip().upper().replace("-", "_").replace(" ", "_")
+    upper = {"M": "MALE", "F": "FEMALE"}.get(upper, upper)
+    if upper not in GENDERS:
+        raise ValueError(f"gender must be one of {', '.join(GENDERS)}")
+    return upper
+
+
 class Patient(IdMixin, TimestampMixin, Base):
     """A person, once per phone number across organizations; ``user_id`` is their sign-in."""
 

@@ -20,8 +20,8 @@ from clinicops.patients import registry, repository
 from clinicops.patients.exceptions import DuplicatePatient, PatientNotFound
 from clinicops.patients.models import ClinicalNote, Patient
 from clinicops.payments.models import Payment
+from clinicops.patients.models import GENDERS
 
-GENDERS = ("MALE", "FEMALE", "NON_BINARY", "PREFER_NOT_TO_SAY", "OTHER")
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 # Profile fields staff may set (the wire layer maps its names onto these; nothing else is ever bound).
 PROFILE_FIELDS = ("full_name", "first_name", "last_name", "phone", "email", "date_of_birth", "age", "gender",

@@ -13,10 +13,9 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
 
-from email_validator import EmailNotValidError, validate_email
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BeforeValidator, ValidationError
+from pydantic import BeforeValidator, EmailStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.authz.principal import Principal, Role
@@ -134,7 +133,7 @@ class ClinicianIn(HospitalInput):
     full_name: str | None = Field(None, min_length=1, max_length=150,
                                   validation_alias=either("fullName", "full_name", "name"))
     phone: str | None = None
-    email: str | None = Field(None, max_length=255)
+    email: EmailStr | None = None
     username: str | None = Field(None, max_length=50, pattern=r"^$|^[A-Za-z0-9._@-]{3,50}$")
     password: str | None = Field(None, max_length=1024)
     primary_centre_id: int | None = Field(None, validation_alias=either(
@@ -171,16 +170,6 @@ class ClinicianIn(HospitalInput):
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         return phone_field(value)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if not value:
-            return value
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(str(exc)) from None
 
     @field_validator("password")
     @classmethod

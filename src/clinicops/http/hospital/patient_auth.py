@@ -9,8 +9,8 @@ last_name, full_name, fullName, email, age, gender, date_of_birth, blood_group}.
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from fastapi import Depends
+from pydantic import EmailStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import service
@@ -22,17 +22,14 @@ from clinicops.http.hospital.wire import Field, HospitalInput, field_validator
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
 from clinicops.kit.schemas import ok
-from clinicops.patients.models import Patient
+from clinicops.patients.models import Patient, normalize_gender
 
 router = new_router(prefix="/patient-auth", tags=["patient-auth"])
-
-GENDERS = ("MALE", "FEMALE", "NON_BINARY", "PREFER_NOT_TO_SAY", "OTHER")
-
 
 class VerifyOtpIn(PhoneOtpIn):
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
-    email: str | None = Field(default=None, max_length=255)
+    email: EmailStr | None = None
     age: int | None = Field(default=None, ge=0, le=130)
     gender: str | None = None
 
@@ -41,25 +38,10 @@ class VerifyOtpIn(PhoneOtpIn):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(str(exc)) from None
-
     @field_validator("gender")
     @classmethod
     def _gender(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        normalized = value.strip().upper().replace("-", "_").replace(" ", "_")
-        if normalized not in GENDERS:
-            raise ValueError(f"gender must be one of {', '.join(GENDERS)}")
-        return normalized
+        return normalize_gender(value)
 
 
 class PasswordLoginIn(HospitalInput):

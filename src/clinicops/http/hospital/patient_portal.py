@@ -22,10 +22,10 @@ from clinicops.kit import phones
 from clinicops.kit.money import to_rupees
 from clinicops.kit.schemas import clamp_limit, ok
 from clinicops.kit.timezones import utcnow
+from clinicops.patients.models import normalize_gender
 
 router = new_router(prefix="/patient", tags=["patient portal"])
 
-GENDERS = ("MALE", "FEMALE", "NON_BINARY", "PREFER_NOT_TO_SAY", "OTHER")
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 
 
@@ -89,9 +89,7 @@ class ProfileIn(HospitalInput):
     @field_validator("gender")
     @classmethod
     def _gender(cls, value: str | None) -> str | None:
-        if value is not None and value.upper() not in GENDERS:
-            raise ValueError(f"gender must be one of {', '.join(GENDERS)}")
-        return value.upper() if value else None
+        return normalize_gender(value)
 
     @field_validator("blood_group")
     @classmethod

@@ -20,6 +20,7 @@ from clinicops.kit.money import to_rupees
 from clinicops.kit.schemas import clamp_limit, created, ok, paged
 from clinicops.patients import service as patients
 from clinicops.payments.models import Payment
+from clinicops.patients.models import normalize_gender
 
 router = new_router(prefix="/patients", tags=["patients"])
 any_staff = require()
@@ -115,10 +116,7 @@ class _PatientFields(HospitalInput):
     @field_validator("gender")
     @classmethod
     def _gender(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        upper = value.strip().upper().replace("-", "_").replace(" ", "_")
-        return {"M": "MALE", "F": "FEMALE"}.get(upper, upper)
+        return normalize_gender(value)
 
     @field_validator("blood_group")
     @classmethod
