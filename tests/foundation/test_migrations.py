@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from clinicops import db as dbmod
@@ -24,20 +23,8 @@ def _not_job_queue(obj, name, type_, reflected, compare_to) -> bool:
 
 
 @pytest.fixture
-def scratch_url(database_url):
-    """An empty database next to the test database, dropped afterwards."""
-    test_url = make_url(dbmod.database_url(get_settings(), driver="psycopg"))
-    name = f"clinicops_scratch_{os.getpid()}"
-    admin = create_engine(test_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield test_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+def scratch_url(scratch_database):
+    return scratch_database.render_as_string(hide_password=False)
 
 
 def _tables(url: str) -> set[str]:

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from clinicops import db as dbmod
-from clinicops.config import get_settings
 from tests.conftest import ROOT
 
 
@@ -92,20 +90,9 @@ def test_serve_finishes_an_in_flight_request_after_sigterm_and_exits_0(database_
 
 
 @pytest.fixture
-def scratch_database_url(database_url):
-    """An empty database on the test server, given to the command as CLINICOPS_DATABASE_URL."""
-    test_url = make_url(dbmod.database_url(get_settings(), driver="psycopg"))
-    name = f"clinicops_dev_{os.getpid()}"
-    admin = create_engine(test_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield test_url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+def scratch_database_url(scratch_database):
+    """The scratch database, given to the command as CLINICOPS_DATABASE_URL."""
+    return scratch_database.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def test_dev_migrates_seeds_and_serves_api_and_worker(scratch_database_url, tmp_path):
