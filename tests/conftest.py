@@ -64,13 +64,9 @@ def _drop_test_database() -> None:
 
 
 def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from clinicops import schema_migrations
 
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.attributes["url"] = url
-    (command.downgrade if down else command.upgrade)(cfg, revision)
+    (schema_migrations.downgrade if down else schema_migrations.upgrade)(url, revision)
 
 
 @pytest.fixture(scope="session")

@@ -29,26 +29,11 @@ class CommandError(Exception):
 # --- database ----------------------------------------------------------------------------------------------
 
 
-def _alembic_ini() -> Path:
-    candidates = [Path(__file__).resolve().parents[2] / "alembic.ini", Path.cwd() / "alembic.ini"]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise CommandError("alembic.ini not found: run clinicops from the repository (pip install -e .)")
-
-
 def migrate_database(settings: Settings, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (idempotent)."""
-    from alembic import command
-    from alembic.config import Config
+    """Apply the packaged migrations up to ``revision`` (idempotent)."""
+    from clinicops import db, schema_migrations
 
-    from clinicops import db
-
-    ini = _alembic_ini()
-    cfg = Config(str(ini))
-    cfg.set_main_option("script_location", str(ini.parent / "migrations"))
-    cfg.attributes["url"] = db.database_url(settings, driver="psycopg")
-    command.upgrade(cfg, revision)
+    schema_migrations.upgrade(db.database_url(settings, driver="psycopg"), revision)
 
 
 def _describe_database(settings: Settings) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -101,10 +103,10 @@ class Settings(BaseSettings):
     google_calendar_id: str = "primary"
     google_impersonate_user: str = ""
 
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     max_body_bytes: int = 10 * 1024 * 1024
     request_timeout_s: float = 30.0
-    trusted_proxies: list[str] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
     outbound_timeout_s: float = 10.0
 
@@ -117,7 +119,10 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        """Both forms the docs show: ``a,b`` (comma list) and ``["a","b"]`` (JSON list)."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 

@@ -13,6 +13,7 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.db import after_commit, libpq_url
+from clinicops.kit import all_models  # noqa: F401  (a worker alone must resolve every foreign key)
 from clinicops.logging import get_logger
 
 log = get_logger("clinicops.jobs")

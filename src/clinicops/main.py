@@ -15,6 +15,7 @@ from clinicops.config import Environment, Settings, get_settings
 from clinicops.http import errors
 from clinicops.http.clinic import build_router as clinic_router
 from clinicops.http import hospital
+from clinicops.kit import all_models  # noqa: F401  (every model: foreign keys resolve at the first flush)
 from clinicops.http.middleware import (BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware,
                                        TimeoutMiddleware)
 from clinicops.logging import configure_logging, get_logger

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,6 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from clinicops import db as dbmod
+from clinicops import schema_migrations
 from clinicops.config import get_settings
 from clinicops.kit.all_models import metadata
 from tests.conftest import ROOT, migrate
@@ -37,9 +39,13 @@ def _tables(url: str) -> set[str]:
 
 
 def test_single_head():
+    assert len(ScriptDirectory.from_config(schema_migrations.config("postgresql://unused")).get_heads()) == 1
+
+
+def test_the_repository_alembic_ini_points_at_the_packaged_scripts():
+    """Engineers writing a revision with the ``alembic`` command must write it where the wheel ships from."""
     cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
+    assert Path(cfg.get_main_option("script_location")).resolve() == schema_migrations.SCRIPTS
 
 
 def test_upgrade_downgrade_upgrade(scratch_url):

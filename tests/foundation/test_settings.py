@@ -82,3 +82,30 @@ def test_cli_prints_the_wrong_settings_and_exits_non_zero_without_a_traceback():
     assert result.returncode != 0
     assert "CLINICOPS_DATABASE_URL" in result.stderr and "CLINICOPS_JWT_ACCESS_SECRET" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("https://a.example,https://b.example", ["https://a.example", "https://b.example"]),
+    (" https://a.example , https://b.example ", ["https://a.example", "https://b.example"]),
+    ('["https://a.example", "https://b.example"]', ["https://a.example", "https://b.example"]),
+    ("https://a.example", ["https://a.example"]),
+])
+def test_list_settings_take_the_documented_comma_form_and_json(monkeypatch, raw, expected):
+    monkeypatch.setenv("CLINICOPS_CORS_ORIGINS", raw)
+    monkeypatch.setenv("CLINICOPS_TRUSTED_PROXIES", raw.replace("https://", "").replace("a.example", "10.0.0.10"))
+    settings = Settings()
+    assert settings.cors_origins == expected
+    assert settings.trusted_proxies == [item.replace("https://", "").replace("a.example", "10.0.0.10")
+                                        for item in expected]
+
+
+def test_the_cli_starts_with_comma_list_settings_as_the_docs_write_them(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICOPS_")}
+    env.update(CLINICOPS_ENV="staging", CLINICOPS_CORS_ORIGINS="https://a.example,https://b.example",
+               CLINICOPS_TRUSTED_PROXIES="10.0.0.10", CLINICOPS_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    result = subprocess.run([sys.executable, "-m", "clinicops.cli", "migrate"], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    # The settings parse; the command gets as far as the (absent) database and says so in one line.
+    assert "invalid settings" not in result.stderr, result.stderr
+    assert "cannot use the database" in result.stderr
+    assert "Traceback" not in result.stderr

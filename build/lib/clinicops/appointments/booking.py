@@ -1,0 +1,139 @@
+"""Booking: the one path every new appointment takes (staff, front desk, patient web, reschedule).
+
+It checks the centre and clinician in the organization, releases lapsed holds of the clinician's day, asks the
+slot engine whether the time is a generated, free slot (``slots.ensure_bookable``) and inserts the row, flushed
+at once so the exclusion constraint decides a race inside the request (409 SLOT_UNAVAILABLE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.appointments import holds, repository
+from clinicops.appointments.exceptions import missing
+from clinicops.appointments.models import Appointment
+from clinicops.appointments.transitions import record_event
+from clinicops.authz.principal import Principal, Role
+from clinicops.clinicians.models import Clinician
+from clinicops.config import get_settings
+from clinicops.errors import SlotUnavailable
+from clinicops.kit.timezones import UTC, day_bounds, utcnow, zone
+from clinicops.organizations.models import Centre
+from clinicops.patients import registry
+
+MODES = ("IN_PERSON", "ONLINE")
+SOURCE_BY_ROLE = ((Role.ADMIN, "ADMIN"), (Role.MANAGER, "ADMIN_MANAGER"), (Role.CENTRE_MANAGER, "ADMIN_MANAGER"),
+                  (Role.CARE_COORDINATOR, "ADMIN_CARE_COORDINATOR"), (Role.FRONT_DESK, "ADMIN_FRONT_DESK"),
+                  (Role.CLINICIAN, "CLINICIAN"))
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Names of the body fields, so a 404 names the field the caller actually sent."""
+
+    centre: str = "centre_id"
+    clinician: str = "clinician_id"
+    patient: str = "patient_id"
+
+
+CAMEL = Fields(centre="centreId", clinician="clinicianId", patient="patientId")
+
+
+@dataclass(frozen=True)
+class Booked:
+    appointment: Appointment
+    clinician: Clinician
+    centre: Centre
+
+
+def staff_source(principal: Principal) -> str:
+    for role, source in SOURCE_BY_ROLE:
+        if role in principal.roles:
+            return source
+    return "ADMIN_FRONT_DESK"
+
+
+async def book(session: AsyncSession, *, organization_id: int, patient_id: int, clinician_id: int, centre_id: int,
+               mode: str, starts_at: datetime, source: str, actor_user_id: int | None, actor: str,
+               kind: str = "CONSULTATION", duration_minutes: int | None = None, notes: str | None = None,
+               hold_minutes: int | None = None, parent_appointment_id: int | None = None,
+               status: str = "BOOKED", fields: Fields = Fields(), reason: str = "Booked") -> Booked:
+    """Create one appointment. A naive ``starts_at`` is wall-clock time in the centre's zone."""
+    from clinicops.appointments import slots
+
+    centre = await repository.centre_in_org(session, organization_id, centre_id)
+    if centre is None:
+        raise missing(fields.centre, "Centre")
+    if await repository.clinician_in_org(session, organization_id, clinician_id) is None:
+        raise missing(fields.clinician, "Clinician")
+    tz = zone(centre.timezone)
+    if starts_at.tzinfo is None:
+        starts_at = starts_at.replace(tzinfo=tz)
+    starts_at = starts_at.astimezone(UTC)
+    now = utcnow()
+    if starts_at <= now:
+        raise SlotUnavailable("This time is in the past")
+    day_start, day_end = day_bounds(starts_at.astimezone(tz).date(), tz)
+    await holds.release_expired(session, now=now, clinician_id=clinician_id,
+                                between=(day_start, day_end + timedelta(hours=12)))
+    clinician, centre, ends_at = await slots.ensure_bookable(
+        session, organization_id=organization_id, clinician_id=clinician_id, centre_id=centre_id, mode=mode,
+        starts_at=starts_at, duration_minutes=duration_minutes)
+    appointment = Appointment(
+        organization_id=organization_id, centre_id=centre_id, clinician_id=clinician_id, patient_id=patient_id,
+        mode=mode, kind=kind, starts_at=starts_at, ends_at=ends_at,
+        duration_minutes=round((ends_at - starts_at).total_seconds() / 60), status=status, source=source,
+        parent_appointment_id=parent_appointment_id, booked_by_user_id=actor_user_id,
+        fee_paise=clinician.consultation_fee_paise or 0, notes=notes,
+        hold_expires_at=now + timedelta(minutes=hold_minutes) if hold_minutes and status == "BOOKED" else None)
+    await repository.insert(session, appointment)
+    await record_event(session, appointment, from_status=None, to_status=status, actor_user_id=actor_user_id,
+                       actor=actor, reason=reason)
+    await session.flush()
+    return Booked(appointment, clinician, centre)
+
+
+def wall_clock(day: date, at: time) -> datetime:
+    """The booking website's date + time: a naive value, read in the centre's zone by :func:`book`."""
+    return datetime.combine(day, at.replace(tzinfo=None))
+
+
+async def book_as_patient(session: AsyncSession, principal: Principal, *, clinician_id: int, centre_id: int,
+                          mode: str, day: date, at: time, notes: str | None = None) -> Booked:
+    """The patient website's booking: always for the signed-in patient, held until paid."""
+    from clinicops.organizations.service import public_organization
+
+    assert principal.patient_id is not None
+    org = await public_organization(session)
+    booked = await book(
+        session, organization_id=org.id, patient_id=principal.patient_id, clinician_id=clinician_id,
+        centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source="WEB_PATIENT",
+        actor_user_id=principal.user_id, actor="PATIENT", notes=notes,
+        hold_minutes=get_settings().patient_hold_minutes, fields=CAMEL)
+    await registry.ensure_registration(session, organization_id=org.id, patient_id=principal.patient_id,
+                                       source="WEB_PATIENT")
+    return booked
+
+
+async def book_at_front_desk(session: AsyncSession, principal: Principal, *, clinician_id: int, centre_id: int,
+                             patient_phone: str, patient_name: str, patient_email: str | None, mode: str,
+                             day: date, at: time, notes: str | None = None):
+    """Desk booking by phone: finds or registers the patient, then books with the staff hold."""
+    assert principal.organization_id is not None
+    if not principal.can_access_centre(centre_id):
+        raise missing(CAMEL.centre, "Centre")
+    first, _, last = patient_name.strip().partition(" ")
+    patient, _created = await registry.find_or_create(
+        session, phone=patient_phone, organization_id=principal.organization_id, first_name=first or None,
+        last_name=last.strip() or None, email=patient_email, source="FRONT_DESK")
+    if not patient.full_name:
+        patient.full_name = registry.full_name_of(first, last) or patient_name
+    booked = await book(
+        session, organization_id=principal.organization_id, patient_id=patient.id, clinician_id=clinician_id,
+        centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source=staff_source(principal),
+        actor_user_id=principal.user_id, actor="STAFF", notes=notes,
+        hold_minutes=get_settings().staff_hold_minutes, fields=CAMEL)
+    return booked, patient

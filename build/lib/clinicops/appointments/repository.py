@@ -1,0 +1,125 @@
+"""All write-side SQL of appointments: scoped lookups (optionally locked), inserts, holds.
+
+Every lookup starts from the caller's scope (organization, centres, own clinician, own patient), so a row outside
+it is simply not found (404), never forbidden.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.appointments.models import Appointment, AppointmentEvent
+from clinicops.auth.models import User
+from clinicops.authz.principal import Principal
+from clinicops.clinicians.models import Clinician
+from clinicops.errors import SlotUnavailable
+from clinicops.organizations.models import Centre
+from clinicops.patients.models import Patient, PatientRegistration
+from clinicops.payments.models import Payment
+
+
+def staff_scope(principal: Principal) -> list[ColumnElement[bool]]:
+    """What a staff member may see: their organization; centre roles their centres; a clinician their own."""
+    if principal.organization_id is None:
+        return [false()]
+    where: list[ColumnElement[bool]] = [Appointment.organization_id == principal.organization_id]
+    own = Appointment.clinician_id == (principal.clinician_id or -1)
+    if principal.only_own_clinician():
+        where.append(own)
+        return where
+    centres = principal.centre_scope()
+    if centres is not None:
+        in_centres = Appointment.centre_id.in_(sorted(centres))
+        where.append(or_(in_centres, own) if principal.clinician_id else in_centres)
+    return where
+
+
+def patient_scope(patient_id: int) -> list[ColumnElement[bool]]:
+    return [Appointment.patient_id == patient_id]
+
+
+def clinician_scope(principal: Principal) -> list[ColumnElement[bool]]:
+    """Only the signed-in clinician's own appointments (start/end session)."""
+    return [Appointment.organization_id == (principal.organization_id or -1),
+            Appointment.clinician_id == (principal.clinician_id or -1)]
+
+
+async def get(session: AsyncSession, appointment_id: int, scope: list[ColumnElement[bool]], *,
+              lock: bool = False) -> Appointment | None:
+    stmt = select(Appointment).where(Appointment.id == appointment_id, *scope)
+    if lock:
+        # Serialises concurrent writers of one appointment; populate_existing refreshes a row already loaded.
+        stmt = stmt.with_for_update(of=Appointment).execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert(session: AsyncSession, appointment: Appointment) -> Appointment:
+    """Insert and flush now, so an overlap (the exclusion constraint, 23P01) fails inside the request."""
+    session.add(appointment)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if _sqlstate(exc) == "23P01":
+            raise SlotUnavailable("This time overlaps another appointment of the clinician") from None
+        raise
+    return appointment
+
+
+def _sqlstate(exc: IntegrityError) -> str | None:
+    orig: Any = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+
+
+async def clinician_in_org(session: AsyncSession, organization_id: int, clinician_id: int) -> Clinician | None:
+    return (await session.execute(select(Clinician).where(
+        Clinician.id == clinician_id, Clinician.organization_id == organization_id,
+        Clinician.is_deleted.is_(False), Clinician.is_active.is_(True)))).scalar_one_or_none()
+
+
+async def centre_in_org(session: AsyncSession, organization_id: int, centre_id: int) -> Centre | None:
+    return (await session.execute(select(Centre).where(
+        Centre.id == centre_id, Centre.organization_id == organization_id, Centre.is_deleted.is_(False),
+        Centre.is_active.is_(True)))).scalar_one_or_none()
+
+
+async def registered_patient(session: AsyncSession, organization_id: int, patient_id: int) -> Patient | None:
+    """The patient, if registered with the organization (a patient of another tenant is not found)."""
+    return (await session.execute(select(Patient).join(
+        PatientRegistration, PatientRegistration.patient_id == Patient.id).where(
+        Patient.id == patient_id, PatientRegistration.organization_id == organization_id))).scalar_one_or_none()
+
+
+async def user_name(session: AsyncSession, user_id: int) -> str | None:
+    return (await session.execute(select(User.full_name).where(User.id == user_id))).scalar_one_or_none()
+
+
+async def lock_expired_holds(session: AsyncSession, *, now: datetime, limit: int, clinician_id: int | None = None,
+                             between: tuple[datetime, datetime] | None = None) -> list[Appointment]:
+    """BOOKED appointments whose payment hold has lapsed, locked; rows another worker holds are skipped.
+
+    A hold with a successful payment is never released (the payment webhook may simply not have confirmed yet).
+    """
+    paid = exists().where(Payment.appointment_id == Appointment.id, Payment.status == "SUCCESS")
+    stmt = select(Appointment).where(
+        Appointment.status == "BOOKED", Appointment.hold_expires_at.is_not(None),
+        Appointment.hold_expires_at <= now, ~paid)
+    if clinician_id is not None:
+        stmt = stmt.where(Appointment.clinician_id == clinician_id)
+    if between is not None:
+        stmt = stmt.where(Appointment.starts_at < between[1], Appointment.ends_at > between[0])
+    stmt = (stmt.order_by(Appointment.hold_expires_at).limit(limit)
+            .with_for_update(of=Appointment, skip_locked=True).execution_options(populate_existing=True))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def events_of(session: AsyncSession, appointment_id: int) -> list[tuple[AppointmentEvent, str | None]]:
+    rows = await session.execute(
+        select(AppointmentEvent, User.full_name).outerjoin(User, User.id == AppointmentEvent.actor_user_id)
+        .where(AppointmentEvent.appointment_id == appointment_id)
+        .order_by(AppointmentEvent.created_at, AppointmentEvent.id))
+    return [(event, name) for event, name in rows]

@@ -1,0 +1,235 @@
+"""Staff use cases of /api/appointments: list, read, create, change status, reschedule, cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.appointments import booking, queries, repository
+from clinicops.appointments.exceptions import AppointmentNotFound, ValidationFailed, missing
+from clinicops.appointments.models import Appointment
+from clinicops.appointments.queries import AppointmentView
+from clinicops.appointments.transitions import change_status
+from clinicops.authz.principal import Principal
+from clinicops.config import get_settings
+from clinicops.errors import InvalidTransition
+from clinicops.kit.timezones import zone
+
+# What the admin panel's appointment_type means in our model: (mode, kind).
+APPOINTMENT_TYPES = {
+    "IN_PERSON": ("IN_PERSON", "CONSULTATION"),
+    "ONLINE": ("ONLINE", "CONSULTATION"),
+    "FOLLOW_UP": ("IN_PERSON", "FOLLOW_UP"),
+    "INPATIENT_ASSESSMENT": ("IN_PERSON", "INPATIENT_ASSESSMENT"),
+}
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    on: date | None = None
+    since: date | None = None
+    until: date | None = None
+    centre_id: int | None = None
+    clinician_id: int | None = None
+    patient_id: int | None = None
+    status: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def _where(principal: Principal, f: ListFilters) -> list:
+    where = repository.staff_scope(principal) + queries.day_filters(on=f.on, since=f.since, until=f.until)
+    for column, value in ((Appointment.centre_id, f.centre_id), (Appointment.clinician_id, f.clinician_id),
+                          (Appointment.patient_id, f.patient_id), (Appointment.status, f.status)):
+        if value is not None:
+            where.append(column == value)
+    return where
+
+
+async def list_appointments(session: AsyncSession, principal: Principal, filters: ListFilters
+                            ) -> tuple[list[AppointmentView], int]:
+    where = _where(principal, filters)
+    rows = await queries.views(session, where, limit=filters.limit, offset=filters.offset)
+    return rows, await queries.count(session, where)
+
+
+async def _locked(session: AsyncSession, principal: Principal, appointment_id: int) -> Appointment:
+    found = await repository.get(session, appointment_id, repository.staff_scope(principal), lock=True)
+    if found is None:
+        raise AppointmentNotFound()
+    return found
+
+
+async def get(session: AsyncSession, principal: Principal, appointment_id: int) -> AppointmentView:
+    if await repository.get(session, appointment_id, repository.staff_scope(principal)) is None:
+        raise AppointmentNotFound()
+    found = await queries.view(session, appointment_id)
+    assert found is not None
+    return found
+
+
+async def history(session: AsyncSession, principal: Principal, appointment_id: int):
+    if await repository.get(session, appointment_id, repository.staff_scope(principal)) is None:
+        raise AppointmentNotFound()
+    return await repository.events_of(session, appointment_id)
+
+
+def appointment_type(value: str, mode: str | None = None) -> tuple[str, str]:
+    """(mode, kind) of an admin-panel appointment_type; a follow-up may say its own mode."""
+    found_mode, kind = APPOINTMENT_TYPES[value]
+    return (mode or found_mode) if kind != "CONSULTATION" else found_mode, kind
+
+
+async def create(session: AsyncSession, principal: Principal, *, patient_id: int, clinician_id: int,
+                 centre_id: int, appointment_type_: str, scheduled_start_at: datetime,
+                 duration_minutes: int | None = None, notes: str | None = None,
+                 parent_appointment_id: int | None = None, mode: str | None = None) -> AppointmentView:
+    assert principal.organization_id is not None
+    if not principal.can_access_centre(centre_id):
+        raise missing("centre_id", "Centre")
+    if await repository.registered_patient(session, principal.organization_id, patient_id) is None:
+        raise missing("patient_id", "Patient")
+    if parent_appointment_id is not None and await repository.get(
+            session, parent_appointment_id, repository.staff_scope(principal)) is None:
+        raise missing("parent_appointment_id", "Appointment")
+    appointment_mode, kind = appointment_type(appointment_type_, mode)
+    booked = await booking.book(
+        session, organization_id=principal.organization_id, patient_id=patient_id, clinician_id=clinician_id,
+        centre_id=centre_id, mode=appointment_mode, kind=kind, starts_at=scheduled_start_at,
+        duration_minutes=duration_minutes, notes=notes, parent_appointment_id=parent_appointment_id,
+        source=booking.staff_source(principal), actor_user_id=principal.user_id, actor="STAFF",
+        hold_minutes=get_settings().staff_hold_minutes)
+    return await _view(session, booked.appointment.id)
+
+
+async def _view(session: AsyncSession, appointment_id: int) -> AppointmentView:
+    found = await queries.view(session, appointment_id)
+    assert found is not None
+    return found
+
+
+async def set_status(session: AsyncSession, principal: Principal, appointment_id: int, *, status: str,
+                     reason: str | None = None) -> AppointmentView:
+    if status == "RESCHEDULED":
+        raise ValidationFailed("status", "To reschedule, send the new scheduled_start_at")
+    appointment = await _locked(session, principal, appointment_id)
+    await change_status(session, appointment, status, actor_user_id=principal.user_id, actor="STAFF",
+                        reason=reason)
+    return await _view(session, appointment.id)
+
+
+async def update(session: AsyncSession, principal: Principal, appointment_id: int, *,
+                 scheduled_start_at: datetime | None = None, duration_minutes: int | None = None,
+                 status: str | None = None, notes: str | None = None, reason: str | None = None) -> AppointmentView:
+    """The admin panel's PUT: a new time is a reschedule (a new appointment), then status, then notes."""
+    appointment = await _locked(session, principal, appointment_id)
+    if scheduled_start_at is not None and scheduled_start_at.tzinfo is None:
+        centre = await repository.centre_in_org(session, appointment.organization_id, appointment.centre_id)
+        if centre is not None:
+            scheduled_start_at = scheduled_start_at.replace(tzinfo=zone(centre.timezone))
+    if scheduled_start_at is not None and not _same_time(appointment, scheduled_start_at, duration_minutes):
+        moved = await reschedule(session, principal, appointment_id, scheduled_start_at=scheduled_start_at,
+                                 duration_minutes=duration_minutes, reason=reason)
+        appointment = moved.appointment
+    if status is not None and status != appointment.status:
+        await set_status(session, principal, appointment.id, status=status, reason=reason)
+    if notes is not None:
+        appointment.notes = notes
+        await session.flush()
+    return await _view(session, appointment.id)
+
+
+def _same_time(appointment: Appointment, starts_at: datetime, duration_minutes: int | None) -> bool:
+    if starts_at.tzinfo is None or appointment.starts_at is None:
+        return False
+    return starts_at == appointment.starts_at and duration_minutes in (None, appointment.duration_minutes)
+
+
+async def reschedule(session: AsyncSession, principal: Principal, appointment_id: int, *,
+                     scheduled_start_at: datetime, duration_minutes: int | None = None,
+                     reason: str | None = None) -> AppointmentView:
+    """Move an appointment: the old one becomes RESCHEDULED, a new one (linked to it) takes the new time.
+
+    The old row is released first so a move by less than its own length does not collide with itself; if the
+    new time is refused, the whole change rolls back.
+    """
+    old = await _locked(session, principal, appointment_id)
+    if old.status not in ("BOOKED", "CONFIRMED"):
+        raise InvalidTransition(f"An appointment that is {old.status} cannot be rescheduled")
+    was = old.status
+    await change_status(session, old, "RESCHEDULED", actor_user_id=principal.user_id, actor="STAFF",
+                        reason=reason or "Rescheduled")
+    booked = await booking.book(
+        session, organization_id=old.organization_id, patient_id=old.patient_id, clinician_id=old.clinician_id,
+        centre_id=old.centre_id, mode=old.mode, kind=old.kind, starts_at=scheduled_start_at,
+        duration_minutes=duration_minutes or old.duration_minutes, notes=old.notes, parent_appointment_id=old.id,
+        source=old.source, actor_user_id=principal.user_id, actor="STAFF", status=was,
+        reason=f"Rescheduled from appointment {old.id}")
+    new = booked.appointment
+    new.hold_expires_at = old.hold_expires_at if was == "BOOKED" else None
+    new.meet_link = None
+    await session.flush()
+    await _after_reschedule(session, old, new)
+    return await _view(session, new.id)
+
+
+async def _after_reschedule(session: AsyncSession, old: Appointment, new: Appointment) -> None:
+    from clinicops.messaging import notify
+    from clinicops.payments import repository as payments
+    from clinicops.video import service as video
+
+    await payments.follow_reschedule(session, from_appointment_id=old.id, to_appointment_id=new.id)
+    if new.status == "CONFIRMED":
+        await video.on_confirmed(session, new)
+    await notify.appointment_rescheduled(session, old, new)
+
+
+async def cancel(session: AsyncSession, principal: Principal, appointment_id: int, *,
+                 reason: str | None) -> AppointmentView:
+    appointment = await _locked(session, principal, appointment_id)
+    await change_status(session, appointment, "CANCELLED", actor_user_id=principal.user_id, actor="STAFF",
+                        reason=reason or "Cancelled by staff")
+    return await _view(session, appointment.id)
+
+
+
+# --- the signed-in clinician's own views -------------------------------------------------------------------
+
+
+async def my_appointments(session: AsyncSession, principal: Principal) -> dict[str, list[AppointmentView]]:
+    """Today (in each centre's zone), upcoming and recent past appointments of the signed-in clinician."""
+    from clinicops.kit.timezones import utcnow
+    from clinicops.organizations.service import get as get_org
+
+    assert principal.organization_id is not None
+    org = await get_org(session, principal.organization_id)
+    today = utcnow().astimezone(zone(org.timezone)).date()
+    own = repository.clinician_scope(principal) + [Appointment.status != "RESCHEDULED"]
+    current = await queries.views(session, own + queries.day_filters(on=today, since=None, until=None),
+                                  newest_first=False)
+    upcoming = await queries.views(session, own + [queries.local_date() > today], limit=200, newest_first=False)
+    past = await queries.views(session, own + [queries.local_date() < today], limit=100)
+    return {"current": current, "upcoming": upcoming, "past": past}
+
+
+async def _own_locked(session: AsyncSession, principal: Principal, appointment_id: int) -> Appointment:
+    found = await repository.get(session, appointment_id, repository.clinician_scope(principal), lock=True)
+    if found is None:
+        raise AppointmentNotFound()
+    return found
+
+
+async def start_session(session: AsyncSession, principal: Principal, appointment_id: int) -> AppointmentView:
+    appointment = await _own_locked(session, principal, appointment_id)
+    await change_status(session, appointment, "IN_PROGRESS", actor_user_id=principal.user_id, actor="CLINICIAN",
+                        reason="Session started")
+    return await _view(session, appointment.id)
+
+
+async def end_session(session: AsyncSession, principal: Principal, appointment_id: int) -> AppointmentView:
+    appointment = await _own_locked(session, principal, appointment_id)
+    await change_status(session, appointment, "COMPLETED", actor_user_id=principal.user_id, actor="CLINICIAN",
+                        reason="Session ended")
+    return await _view(session, appointment.id)

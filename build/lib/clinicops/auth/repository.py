@@ -1,0 +1,89 @@
+"""Identity lookups used on every authenticated request (one round trip)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.auth.models import User
+from clinicops.patients.models import Patient
+
+_IDENTITY_SQL = text("""
+SELECT u.id, u.user_type, u.organization_id, u.is_active, u.is_deleted, u.token_version, u.full_name,
+       (SELECT c.id FROM clinicians c WHERE c.user_id = u.id AND NOT c.is_deleted) AS clinician_id,
+       (SELECT p.id FROM patients p WHERE p.user_id = u.id) AS patient_id,
+       (SELECT coalesce(json_agg(json_build_array(r.role, r.centre_id)), '[]'::json)
+          FROM user_roles r WHERE r.user_id = u.id) AS roles,
+       CASE WHEN CAST(:family AS uuid) IS NULL THEN true
+            ELSE EXISTS (SELECT 1 FROM auth_sessions s WHERE s.family_id = CAST(:family AS uuid)
+                         AND s.revoked_at IS NULL AND s.expires_at > now()) END AS session_live
+  FROM users u WHERE u.id = :user_id
+""")
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    user_id: int
+    user_type: str
+    organization_id: int | None
+    is_active: bool
+    is_deleted: bool
+    token_version: int
+    full_name: str
+    clinician_id: int | None
+    patient_id: int | None
+    roles: list[tuple[str, int | None]]
+    session_live: bool
+
+
+async def load_identity(session: AsyncSession, user_id: int, session_family: str | None) -> IdentityRow | None:
+    row = (await session.execute(_IDENTITY_SQL, {"user_id": user_id, "family": session_family})).one_or_none()
+    if row is None:
+        return None
+    roles: Any = row.roles
+    if isinstance(roles, str):
+        roles = json.loads(roles)
+    return IdentityRow(
+        user_id=row.id, user_type=row.user_type, organization_id=row.organization_id, is_active=row.is_active,
+        is_deleted=row.is_deleted, token_version=row.token_version, full_name=row.full_name,
+        clinician_id=row.clinician_id, patient_id=row.patient_id,
+        roles=[(r[0], r[1]) for r in roles], session_live=row.session_live,
+    )
+
+
+async def roles_of(session: AsyncSession, user_id: int) -> list[tuple[str, int | None]]:
+    rows = await session.execute(text("SELECT role, centre_id FROM user_roles WHERE user_id = :u ORDER BY id"),
+                                 {"u": user_id})
+    return [(r.role, r.centre_id) for r in rows]
+
+
+async def clinician_id_of(session: AsyncSession, user_id: int) -> int | None:
+    return (await session.execute(text("SELECT id FROM clinicians WHERE user_id = :u AND NOT is_deleted"),
+                                  {"u": user_id})).scalar_one_or_none()
+
+
+# --- sign-in lookups (soft-deleted accounts never sign in) ---
+
+async def staff_by_phone(session: AsyncSession, organization_id: int, phone: str) -> User | None:
+    return (await session.execute(select(User).where(
+        User.organization_id == organization_id, User.user_type == "STAFF", User.phone == phone,
+        User.is_deleted.is_(False)))).scalar_one_or_none()
+
+
+async def patient_user_by_phone(session: AsyncSession, phone: str) -> User | None:
+    return (await session.execute(select(User).where(
+        User.user_type == "PATIENT", User.phone == phone, User.is_deleted.is_(False)))).scalar_one_or_none()
+
+
+async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    """Usernames are unique across every organization, case-insensitively."""
+    return (await session.execute(select(User).where(
+        func.lower(User.username) == username.lower(), User.is_deleted.is_(False)))).scalar_one_or_none()
+
+
+async def patient_of_user(session: AsyncSession, user_id: int) -> Patient | None:
+    return (await session.execute(select(Patient).where(Patient.user_id == user_id))).scalar_one_or_none()

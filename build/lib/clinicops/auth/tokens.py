@@ -1,0 +1,88 @@
+"""Signed access and refresh tokens: separate secrets, pinned algorithm, iss/aud/typ checked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from clinicops.config import Settings
+from clinicops.kit.timezones import utcnow
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    user_type: str
+    token_version: int
+    session_family: str | None
+    raw: dict[str, Any]
+
+
+def _encode(claims: dict[str, Any], secret: str) -> str:
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def _decode(token: str, secret: str, settings: Settings, typ: str) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud", "typ"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if claims.get("typ") != typ:
+        raise InvalidToken("wrong token type")
+    return claims
+
+
+def issue_access_token(settings: Settings, *, user_id: int, user_type: str, token_version: int,
+                       session_family: str | None, extra: dict[str, Any] | None = None) -> tuple[str, datetime]:
+    now = utcnow()
+    expires_at = now + timedelta(seconds=settings.jwt_access_ttl)
+    claims = {
+        **(extra or {}),
+        "sub": str(user_id), "typ": "access", "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()), "exp": int(expires_at.timestamp()), "jti": secrets.token_hex(8),
+        "ver": token_version, "sid": session_family, "userId": user_id, "userType": user_type,
+    }
+    return _encode(claims, settings.jwt_access_secret), expires_at
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    claims = _decode(token, settings.jwt_access_secret, settings, "access")
+    try:
+        return AccessClaims(user_id=int(claims["sub"]), user_type=str(claims.get("userType", "")),
+                            token_version=int(claims.get("ver", 0)), session_family=claims.get("sid"), raw=claims)
+    except (TypeError, ValueError) as exc:
+        raise InvalidToken("malformed claims") from exc
+
+
+def issue_refresh_token(settings: Settings, *, user_id: int, session_family: str,
+                        expires_at: datetime) -> str:
+    now = utcnow()
+    claims = {
+        "sub": str(user_id), "typ": "refresh", "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()), "exp": int(expires_at.timestamp()), "sid": session_family,
+        "jti": secrets.token_urlsafe(24),
+    }
+    return _encode(claims, settings.jwt_refresh_secret)
+
+
+def decode_refresh_token(settings: Settings, token: str) -> dict[str, Any]:
+    return _decode(token, settings.jwt_refresh_secret, settings, "refresh")
+
+
+def token_hash(token: str) -> str:
+    """Refresh tokens are stored only as this digest (they are long random values, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,252 @@
+"""The ``clinicops`` command: dev | serve | worker | migrate | seed | create-admin.
+
+Every command reads the same settings (``CLINICOPS_*``). Without ``CLINICOPS_DATABASE_URL`` the embedded
+PostgreSQL under ``CLINICOPS_DATA_DIR`` is used; settings unfit for production end the command with the list
+of wrong settings and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from clinicops.config import Settings, SettingsError, get_settings
+
+APP_FACTORY = "clinicops.main:create_app"
+EXIT_SETTINGS = 2
+
+
+class CommandError(Exception):
+    """A problem the operator can fix; printed without a traceback, exit status 1."""
+
+
+# --- database ----------------------------------------------------------------------------------------------
+
+
+def migrate_database(settings: Settings, revision: str = "head") -> None:
+    """Apply the packaged migrations up to ``revision`` (idempotent)."""
+    from clinicops import db, schema_migrations
+
+    schema_migrations.upgrade(db.database_url(settings, driver="psycopg"), revision)
+
+
+def _describe_database(settings: Settings) -> str:
+    if settings.database_url:
+        return "PostgreSQL from CLINICOPS_DATABASE_URL"
+    return f"embedded PostgreSQL in {(settings.data_dir / 'pg').resolve()}"
+
+
+async def _with_database(work):
+    """Run ``work()`` and always release the engine (each asyncio.run has its own loop)."""
+    from clinicops import db
+
+    try:
+        return await work()
+    finally:
+        await db.dispose()
+
+
+# --- commands ----------------------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    migrate_database(settings, args.revision)
+    print(f"Migrations applied ({args.revision}) to the {_describe_database(settings)}.")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.demo:
+        raise CommandError("nothing to seed: pass --demo")
+    if args.scale < 1:
+        raise CommandError("--scale must be 1 or more")
+    if not settings.database_url:
+        migrate_database(settings)
+    from clinicops.seed import demo
+
+    result = asyncio.run(_with_database(lambda: demo.seed_demo(scale=args.scale)))
+    if not result.created:
+        print("Demo data is already loaded (organization 'main' exists); nothing to do.")
+        return 0
+    print(f"Demo data loaded: {result.summary()}")
+    print(demo.logins_text())
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from clinicops.seed import admin
+
+    slug = args.org or settings.default_organization
+    try:
+        admin.check_inputs(args.username, args.password, args.phone)
+        if not settings.database_url:
+            migrate_database(settings)
+        created = asyncio.run(_with_database(lambda: admin.create_admin(
+            username=args.username, password=args.password, phone=args.phone, full_name=args.name,
+            organization_slug=slug, email=args.email)))
+    except admin.AdminRefused as exc:
+        raise CommandError(str(exc)) from None
+    org_note = " (organization created)" if created.organization_created else ""
+    print(f"Admin '{created.username}' created in organization '{slug}'{org_note}; user id {created.user_id}.")
+    return 0
+
+
+def _quiet_signals() -> None:
+    """uvicorn re-raises the signal that stopped it once it has drained; exit 0 instead of dying by it."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+
+
+def _run_uvicorn(settings: Settings, *, host: str, port: int, workers: int, graceful: int,
+                 app: str = APP_FACTORY) -> None:
+    import uvicorn
+
+    from clinicops.logging import configure_logging
+
+    configure_logging()
+    _quiet_signals()
+    uvicorn.run(app, factory=True, host=host, port=port, workers=workers, log_config=None,
+                timeout_graceful_shutdown=graceful, proxy_headers=False, server_header=False,
+                limit_concurrency=None, timeout_keep_alive=5)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.workers < 1:
+        raise CommandError("--workers must be 1 or more")
+    if not settings.database_url:
+        migrate_database(settings)  # the embedded database is a development convenience; keep it current
+    worker_note = "with the job worker inline" if settings.runs_inline_worker else "API only (run clinicops worker)"
+    print(f"ClinicOps {settings.env.value} on http://{args.host}:{args.port} ({args.workers} process(es), "
+          f"{worker_note}; {_describe_database(settings)})", flush=True)
+    _run_uvicorn(settings, host=args.host, port=args.port, workers=args.workers, graceful=args.graceful_timeout,
+                 app=args.app)
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
+    from clinicops.seed import demo
+
+    print(f"Starting the {_describe_database(settings)} and applying migrations...", flush=True)
+    migrate_database(settings)
+    result = asyncio.run(_with_database(demo.seed_if_empty))
+    url = f"http://{args.host}:{args.port}"
+    print(f"\nClinicOps (development) on {url}  -  health: {url}/api/health  -  API docs: {url}/docs")
+    if result.created:
+        print(f"Demo data loaded: {result.summary()}")
+    if result.demo_present:
+        print(demo.logins_text())
+    else:
+        print("The database already held organizations, so no demo data was loaded.")
+    print("Press Ctrl+C to stop.\n", flush=True)
+    _run_uvicorn(settings, host=args.host, port=args.port, workers=1, graceful=args.graceful_timeout)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.database_url:
+        migrate_database(settings)
+    from clinicops.logging import configure_logging
+
+    configure_logging()
+    print(f"ClinicOps job worker (concurrency {args.concurrency}; {_describe_database(settings)})", flush=True)
+    asyncio.run(_run_worker(args.concurrency))
+    return 0
+
+
+async def _run_worker(concurrency: int) -> None:
+    from clinicops import jobs
+
+    app = jobs.get_app()
+    async with app.open_async():
+        # procrastinate's own handlers: SIGTERM/SIGINT stop fetching, let running jobs finish, then return.
+        await jobs.run_worker(concurrency=concurrency, install_signal_handlers=True)
+    from clinicops import db
+
+    await db.dispose()
+
+
+# --- parsing -----------------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clinicops", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dev = sub.add_parser("dev", help="embedded PostgreSQL, migrations, demo data, API + worker on one port")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--graceful-timeout", type=int, default=10, help="seconds to drain requests on stop")
+    dev.set_defaults(handler=cmd_dev, default_env="development")
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="use 0.0.0.0 behind a load balancer")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="processes (uvicorn supervisor)")
+    serve.add_argument("--graceful-timeout", type=int, default=30,
+                       help="seconds in-flight requests may take to finish after SIGTERM")
+    serve.add_argument("--app", default=APP_FACTORY, help=argparse.SUPPRESS)  # another ASGI factory (tests)
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the durable job worker (messages, Meet links, holds)")
+    worker.add_argument("--concurrency", type=int, default=4)
+    worker.set_defaults(handler=cmd_worker)
+
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.add_argument("--revision", default="head")
+    mig.set_defaults(handler=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", help="the demo chain, clinic, staff, patients and history")
+    seed.add_argument("--scale", type=int, default=1, help="multiply clinicians, patients and history")
+    seed.set_defaults(handler=cmd_seed)
+
+    admin = sub.add_parser("create-admin", help="create an ADMIN staff user (non-interactive)")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--phone", required=True, help="10-digit mobile number")
+    admin.add_argument("--name", default=None, help="full name (default: the username)")
+    admin.add_argument("--email", default=None)
+    admin.add_argument("--org", default=None, help="organization slug (default CLINICOPS_DEFAULT_ORGANIZATION)")
+    admin.set_defaults(handler=cmd_create_admin)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # pgserver's socket-dir fallback notice; the environment variable reaches worker processes too
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:XDG_RUNTIME_DIR")
+    args = _parser().parse_args(argv)
+    default_env = getattr(args, "default_env", None)
+    if default_env:
+        os.environ.setdefault("CLINICOPS_ENV", default_env)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"clinicops: {exc}", file=sys.stderr)
+        return EXIT_SETTINGS
+    except ValueError as exc:  # pydantic: a malformed value (a bad rate limit, an unknown environment)
+        print(f"clinicops: invalid settings:\n{exc}", file=sys.stderr)
+        return EXIT_SETTINGS
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return args.handler(args, settings)
+    except CommandError as exc:
+        print(f"clinicops: {exc}", file=sys.stderr)
+        return 1
+    except (DBAPIError, OSError) as exc:  # the database is unreachable or refused us: say so, no traceback
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"clinicops: cannot use the database ({_describe_database(settings)}): {reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Weekly availability rules: wall-clock hours per centre, weekday (0 = Sunday) and mode, in the centre's zone.
+
+The slot engine (appointments/slots) reads these rows; this module only validates and stores them.
+A centre manager's ``PUT`` replaces only the rules at their own centres (rules elsewhere are not theirs to drop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from itertools import combinations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.authz.principal import Principal
+from clinicops.clinicians import repository
+from clinicops.clinicians.exceptions import CentreNotFound
+from clinicops.clinicians.models import AvailabilityRule, Clinician
+from clinicops.errors import ValidationFailed
+
+FIELD = "availability_rules"
+MAX_RULES = 200
+MODES = ("IN_PERSON", "ONLINE")
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    centre_id: int
+    weekday: int  # 0 = Sunday … 6 = Saturday
+    start_time: time
+    end_time: time
+    mode: str = "IN_PERSON"
+    slot_minutes: int | None = None  # None: the clinician's default duration
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+
+def _dates_meet(a: RuleSpec, b: RuleSpec) -> bool:
+    a_from, a_to = a.effective_from or date.min, a.effective_to or date.max
+    b_from, b_to = b.effective_from or date.min, b.effective_to or date.max
+    return a_from <= b_to and b_from <= a_to
+
+
+def _check_shapes(rules: list[RuleSpec]) -> None:
+    if len(rules) > MAX_RULES:
+        raise ValidationFailed(FIELD, f"at most {MAX_RULES} rules")
+    for i, rule in enumerate(rules):
+        if not 0 <= rule.weekday <= 6:
+            raise ValidationFailed(f"{FIELD}.{i}.dayOfWeek", "dayOfWeek must be 0 (Sunday) to 6 (Saturday)")
+        if rule.start_time >= rule.end_time:
+            raise ValidationFailed(f"{FIELD}.{i}.endTime", "endTime must be later than startTime")
+        if rule.mode not in MODES:
+            raise ValidationFailed(f"{FIELD}.{i}.consultationMode", "consultationMode must be IN_PERSON or ONLINE")
+        if rule.slot_minutes is not None and not 5 <= rule.slot_minutes <= 480:
+            raise ValidationFailed(f"{FIELD}.{i}.slotDurationMinutes", "slotDurationMinutes must be 5 to 480")
+        if rule.effective_from and rule.effective_to and rule.effective_from > rule.effective_to:
+            raise ValidationFailed(f"{FIELD}.{i}.effectiveTo", "effectiveTo must not be before effectiveFrom")
+    for (i, a), (j, b) in combinations(enumerate(rules), 2):
+        if ((a.centre_id, a.mode, a.weekday) == (b.centre_id, b.mode, b.weekday)
+                and a.start_time < b.end_time and b.start_time < a.end_time and _dates_meet(a, b)):
+            raise ValidationFailed(
+                f"{FIELD}.{j}.startTime",
+                f"rule {j} overlaps rule {i} ({a.start_time:%H:%M}-{a.end_time:%H:%M}) at the same centre, "
+                f"weekday and mode")
+
+
+async def check_rules(session: AsyncSession, principal: Principal, rules: list[RuleSpec]) -> None:
+    """Everything that can be wrong with ``rules``, raised before anything is written."""
+    _check_shapes(rules)
+    centres = await repository.centres_in_org(session, principal.organization_id, {r.centre_id for r in rules})
+    for i, rule in enumerate(rules):
+        if rule.centre_id not in centres or not principal.can_access_centre(rule.centre_id):
+            raise CentreNotFound(f"Centre {rule.centre_id} not found",
+                                 details=[{"field": f"{FIELD}.{i}.centre_id", "message": "centre not found"}])
+
+
+async def store_rules(session: AsyncSession, principal: Principal, clinician: Clinician,
+                      rules: list[RuleSpec]) -> None:
+    """Replace the clinician's rules (within the caller's centres) by ``rules``, already checked."""
+    scope = principal.centre_scope()
+    await repository.delete_rules(session, clinician.id, centre_ids=None if scope is None else scope)
+    session.add_all([AvailabilityRule(
+        organization_id=clinician.organization_id, clinician_id=clinician.id, centre_id=r.centre_id,
+        weekday=r.weekday, start_time=r.start_time, end_time=r.end_time,
+        slot_minutes=r.slot_minutes or clinician.default_duration_minutes, mode=r.mode,
+        effective_from=r.effective_from, effective_to=r.effective_to) for r in rules])
+    await session.flush()
+    await repository.touch(session, clinician.id)
+
+
+async def replace(session: AsyncSession, principal: Principal, clinician_id: int,
+                  rules: list[RuleSpec]) -> list[dict]:
+    """``PUT /clinicians/:id/availability``: the new rules, with centre names."""
+    clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True)
+    await check_rules(session, principal, rules)
+    await store_rules(session, principal, clinician, rules)
+    return await repository.rules_with_centres(session, clinician.organization_id, clinician.id)

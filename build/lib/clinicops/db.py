@@ -1,0 +1,146 @@
+"""Engine, sessions and the embedded PostgreSQL.
+
+One request or one job is one unit of work: :func:`unit_of_work` commits at the boundary, then runs the
+after-commit hooks (job enqueues) so nothing is enqueued for a change that rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from clinicops.config import Settings, get_settings
+
+AfterCommit = Callable[[], Awaitable[Any]]
+
+_engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_embedded: Any = None
+
+
+def embedded_server(data_dir: Path) -> Any:
+    """Start (or attach to) the embedded PostgreSQL under ``data_dir/pg``."""
+    global _embedded
+    if _embedded is None:
+        import pgserver
+
+        pg_dir = (data_dir / "pg").resolve()
+        pg_dir.mkdir(parents=True, exist_ok=True)
+        _embedded = pgserver.get_server(pg_dir, cleanup_mode=None)
+    return _embedded
+
+
+def _embedded_host(data_dir: Path) -> str:
+    server = embedded_server(data_dir)
+    return str(server.pgdata)
+
+
+def database_url(settings: Settings | None = None, *, driver: str = "asyncpg") -> str:
+    """The SQLAlchemy URL of the configured database (embedded when none is configured)."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        url = settings.database_url
+        for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return f"postgresql+{driver}://" + url[len(prefix):]
+        return url
+    host = _embedded_host(settings.data_dir)
+    dbname = os.environ.get("CLINICOPS_EMBEDDED_DBNAME", "postgres")
+    return f"postgresql+{driver}://postgres:@/{dbname}?host={host}"
+
+
+def libpq_url(settings: Settings | None = None) -> str:
+    """A plain ``postgresql://`` URL (psycopg / procrastinate)."""
+    return database_url(settings, driver="psycopg").replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def get_engine() -> AsyncEngine:
+    global _engine, _sessionmaker
+    if _engine is None:
+        settings = get_settings()
+        _engine = create_async_engine(
+            database_url(settings),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=settings.db_pool_pre_ping,
+            pool_recycle=1800,
+            connect_args={"server_settings": {"application_name": "clinicops", "timezone": "UTC"},
+                          "command_timeout": 30},
+        )
+        _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
+    return _engine
+
+
+def set_sessionmaker(factory: async_sessionmaker[AsyncSession] | Callable[[], AsyncSession] | None) -> None:
+    """Tests bind sessions to their own rolled-back connection."""
+    global _sessionmaker
+    _sessionmaker = factory  # type: ignore[assignment]
+
+
+def new_session() -> AsyncSession:
+    if _sessionmaker is None:
+        get_engine()
+    assert _sessionmaker is not None
+    return _sessionmaker()
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run ``hook`` once the unit of work that owns ``session`` has committed."""
+    session.info.setdefault("after_commit", []).append(hook)
+
+
+def after_end(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run ``hook`` once the unit of work that owns ``session`` has ended, committed or rolled back.
+
+    For records that must outlive a failed request (an audit of a refused access); the hook opens its own
+    unit of work and must not raise.
+    """
+    session.info.setdefault("after_end", []).append(hook)
+
+
+def keep_changes_on_error(session: AsyncSession) -> None:
+    """Commit this unit of work even when it ends in an application error (a 4xx).
+
+    For writes that must survive the refusal they cause: a wrong OTP's attempt count, a failed login counted
+    toward its limit, a refresh-token family revoked on reuse.
+    """
+    session.info["commit_on_error"] = True
+
+
+@asynccontextmanager
+async def unit_of_work() -> AsyncIterator[AsyncSession]:
+    from clinicops.errors import AppError
+
+    session = new_session()
+    try:
+        yield session
+        await session.commit()
+    except BaseException as exc:
+        if isinstance(exc, AppError) and session.info.get("commit_on_error"):
+            await session.commit()
+        else:
+            await session.rollback()
+        raise
+    finally:
+        hooks: list[AfterCommit] = session.info.pop("after_commit", []) if session.info else []
+        ending: list[AfterCommit] = session.info.pop("after_end", []) if session.info else []
+        committed = not session.in_transaction()
+        await session.close()
+        for hook in ending:
+            await hook()
+    if committed:
+        for hook in hooks:
+            await hook()
+
+
+async def dispose() -> None:
+    global _engine, _sessionmaker
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = None
+    _sessionmaker = None

@@ -1,0 +1,110 @@
+"""Request dependencies: the session, the caller, and route-level role requirements.
+
+Routes are authenticated unless they ask for :func:`optional_principal` (public reads ignore a stale token,
+because the shipped clients answer any 401 by logging the user out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.auth.repository import load_identity
+from clinicops.auth.tokens import InvalidToken, decode_access_token
+from clinicops.authz.principal import Principal, Role
+from clinicops.config import get_settings
+from clinicops.errors import Forbidden, Unauthorized
+
+
+async def get_db(request: Request) -> AsyncSession:
+    return request.state.db
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address; X-Forwarded-For is believed only from configured proxies."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = get_settings().trusted_proxies
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer in trusted:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        for hop in reversed(hops):
+            if hop not in trusted:
+                return hop
+    return peer
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or token in ("null", "undefined"):
+        return ""
+    return token
+
+
+async def _resolve(request: Request, session: AsyncSession) -> Principal:
+    token = _bearer(request)
+    if token is None:
+        raise Unauthorized("Authentication required")
+    if not token:
+        raise Unauthorized("Invalid or expired token")
+    try:
+        claims = decode_access_token(get_settings(), token)
+    except InvalidToken:
+        raise Unauthorized("Invalid or expired token") from None
+    identity = await load_identity(session, claims.user_id, claims.session_family)
+    if (identity is None or not identity.is_active or identity.is_deleted or not identity.session_live
+            or identity.token_version != claims.token_version or identity.user_type != claims.user_type):
+        raise Unauthorized("Invalid or expired token")
+    role_centres: dict[Role, set[int] | None] = {}
+    for name, centre_id in identity.roles:
+        role = Role(name)
+        if centre_id is None:
+            role_centres[role] = None
+        elif role_centres.get(role, set()) is not None:
+            role_centres.setdefault(role, set()).add(centre_id)  # type: ignore[union-attr]
+    principal = Principal(
+        user_id=identity.user_id, user_type=identity.user_type, organization_id=identity.organization_id,
+        roles=frozenset(role_centres), clinician_id=identity.clinician_id, patient_id=identity.patient_id,
+        role_centres={r: (frozenset(c) if c is not None else None) for r, c in role_centres.items()},
+        full_name=identity.full_name, session_family=claims.session_family,
+    )
+    request.state.principal = principal
+    return principal
+
+
+async def current_principal(request: Request, session: AsyncSession = Depends(get_db)) -> Principal:
+    return await _resolve(request, session)
+
+
+async def optional_principal(request: Request, session: AsyncSession = Depends(get_db)) -> Principal | None:
+    if _bearer(request) is None:
+        return None
+    try:
+        return await _resolve(request, session)
+    except Unauthorized:
+        return None
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """Staff with any of ``roles`` (no roles given: any staff member)."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if not principal.is_staff:
+            raise Forbidden("This endpoint is for staff")
+        if allowed and not principal.has(*allowed):
+            raise Forbidden("Your role does not allow this")
+        return principal
+
+    return dependency
+
+
+async def require_patient(principal: Principal = Depends(current_principal)) -> Principal:
+    if not principal.is_patient or principal.patient_id is None:
+        raise Forbidden("This endpoint is for patients")
+    return principal

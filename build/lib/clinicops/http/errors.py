@@ -1,0 +1,104 @@
+"""The one place errors become the envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clinicops.errors import AppError, envelope
+from clinicops.logging import get_logger
+
+log = get_logger("clinicops.errors")
+
+_HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+               405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "PAYLOAD_TOO_LARGE",
+               415: "UNSUPPORTED_MEDIA_TYPE", 429: "RATE_LIMITED"}
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _constraint_error(exc: DBAPIError) -> tuple[int, str, str] | None:
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    if sqlstate == "23P01":
+        return 409, "SLOT_UNAVAILABLE", "This time overlaps another appointment of the clinician"
+    if sqlstate == "23505":
+        return 409, "DUPLICATE", "A record with these details already exists"
+    if sqlstate == "23503":
+        return 409, "CONFLICT", "A referenced record does not exist or is still in use"
+    if sqlstate == "23514":
+        return 422, "VALIDATION_ERROR", "A value is outside what is allowed"
+    if sqlstate == "40001" or sqlstate == "40P01":
+        return 409, "CONFLICT", "The record changed at the same time; try again"
+    # class 22 (data exception: out of range, too long, NUL byte, bad encoding) and asyncpg's own refusal of a
+    # parameter it cannot encode (no SQLSTATE) are the caller's input, never our fault: a 422, not a 500
+    if (sqlstate or "").startswith("22") or (sqlstate is None and isinstance(exc, DataError)):
+        return 422, "VALIDATION_ERROR", "A value in the request is out of range or not valid"
+    return None
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return _json(exc.status, envelope(exc.status, exc.code, exc.message, exc.details), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = []
+        for err in exc.errors():
+            message = str(err.get("msg", "Invalid value"))
+            if message.startswith("Value error, "):
+                message = message[len("Value error, "):]
+            details.append({"field": _field(tuple(err.get("loc", ()))), "message": message})
+        first = details[0] if details else {"field": "body", "message": "Invalid request"}
+        message = f"{first['field']}: {first['message']}"
+        return _json(422, envelope(422, "VALIDATION_ERROR", message, details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
+        if exc.status_code == 404 and message == "Not Found":
+            message = "No such endpoint"
+        return _json(exc.status_code, envelope(exc.status_code, code, message), getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+        mapped = _constraint_error(exc) or (409, "CONFLICT", "The request conflicts with existing data")
+        return _json(mapped[0], envelope(*mapped))
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database_unavailable", error=type(exc.orig).__name__ if exc.orig else str(exc))
+        return _json(503, envelope(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly"),
+                     {"Retry-After": "5"})
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        mapped = _constraint_error(exc)
+        if mapped:
+            return _json(mapped[0], envelope(*mapped))
+        if exc.connection_invalidated:  # the database went away; the pool reconnects on the next request
+            log.error("database_connection_lost", error=type(exc.orig).__name__ if exc.orig else str(exc)[:200])
+            return _json(503, envelope(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly"),
+                         {"Retry-After": "5"})
+        log.error("database_error", error=str(exc.orig)[:300] if exc.orig else str(exc)[:300])
+        return _json(500, envelope(500, "INTERNAL_ERROR", "Something went wrong on our side"))
+
+    @app.exception_handler(OSError)
+    async def connection_error(_request: Request, exc: OSError) -> JSONResponse:
+        log.error("database_unreachable", error=type(exc).__name__)
+        return _json(503, envelope(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly"),
+                     {"Retry-After": "5"})

@@ -1,0 +1,116 @@
+"""Staff sign-in (/api/auth): OTP, phone+password, username+password, refresh (non-rotating), logout, me."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.auth import service
+from clinicops.authz.principal import Principal
+from clinicops.http.deps import client_ip, get_db, optional_principal, require
+from clinicops.http.hospital.wire import Field, HospitalInput, field_validator, phone_field, staff_user
+from clinicops.http.routing import new_router
+from clinicops.kit import phones
+from clinicops.kit.schemas import ok
+
+router = new_router(prefix="/auth", tags=["auth"])
+
+
+def required_phone(value: str) -> str:
+    normalized = phone_field(value)
+    if normalized is None:
+        raise ValueError("phone is required")
+    return normalized
+
+
+def otp_text(value: object) -> object:
+    """Codes are text; a client sending a JSON number loses leading zeros, so pad them back."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:06d}"
+    return value
+
+
+class PhoneIn(HospitalInput):
+    phone: str
+
+    _phone = field_validator("phone")(required_phone)
+
+
+class PhoneOtpIn(PhoneIn):
+    otp: str = Field(min_length=1, max_length=12)
+
+    _otp = field_validator("otp", mode="before")(otp_text)
+
+
+class PhonePasswordIn(PhoneIn):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UsernamePasswordIn(HospitalInput):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshIn(HospitalInput):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class LogoutIn(HospitalInput):
+    refresh_token: str | None = Field(default=None, max_length=4096)
+
+
+def caller(request: Request) -> service.Client:
+    return service.Client(ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+
+
+def signed_in(result: service.StaffSignIn) -> dict:
+    identity = result.tokens.identity
+    return {"user": staff_user(result.user, identity.roles, identity.clinician_id),
+            "accessToken": result.tokens.access_token, "refreshToken": result.tokens.refresh_token}
+
+
+@router.post("/send-otp")
+async def send_otp(body: PhoneIn, client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
+    expires_in = await service.send_staff_otp(db, phone=body.phone, client=client)
+    return ok({"phone": phones.national(body.phone), "expiresIn": expires_in},
+              "If this number belongs to a staff account, a code has been sent")
+
+
+@router.post("/login/phone-otp")
+async def login_phone_otp(body: PhoneOtpIn, client: service.Client = Depends(caller),
+                          db: AsyncSession = Depends(get_db)):
+    result = await service.staff_login_otp(db, phone=body.phone, code=body.otp, client=client)
+    return ok(signed_in(result), "Login successful")
+
+
+@router.post("/login/phone-password")
+async def login_phone_password(body: PhonePasswordIn, client: service.Client = Depends(caller),
+                               db: AsyncSession = Depends(get_db)):
+    result = await service.staff_login_password(db, phone=body.phone, password=body.password, client=client)
+    return ok(signed_in(result), "Login successful")
+
+
+@router.post("/login/username-password")
+async def login_username_password(body: UsernamePasswordIn, client: service.Client = Depends(caller),
+                                  db: AsyncSession = Depends(get_db)):
+    result = await service.staff_login_password(db, username=body.username, password=body.password, client=client)
+    return ok(signed_in(result), "Login successful")
+
+
+@router.post("/refresh")
+async def refresh(body: RefreshIn, client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
+    tokens = await service.refresh(db, refresh_token=body.refresh_token, user_type="STAFF", client=client)
+    return ok({"accessToken": tokens.access_token}, "Token refreshed")
+
+
+@router.post("/logout")
+async def logout(body: LogoutIn | None = None, principal: Principal | None = Depends(optional_principal),
+                 db: AsyncSession = Depends(get_db)):
+    await service.logout(db, principal, refresh_token=body.refresh_token if body else None)
+    return ok(None, "Logged out successfully")
+
+
+@router.get("/me")
+async def me(principal: Principal = Depends(require()), db: AsyncSession = Depends(get_db)):
+    profile = await service.staff_profile(db, principal)
+    return ok(staff_user(profile.user, profile.roles, profile.clinician_id))

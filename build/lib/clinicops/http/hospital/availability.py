@@ -1,0 +1,221 @@
+"""Dated exceptions and slot blocking.
+
+/api/clinicians/:id/slot-exceptions (also under /api/clinicians/clinicians/...): block a date or a window, or
+add extra hours. /api/admin/slots/block, /block-day, /unblock/:id, /blocked: the admin panel's slot blocking.
+A block answers with the active appointments it overlaps; their patients get a WhatsApp notice through the
+outbox, and staff then reschedule or cancel them (a block cancels nothing by itself).
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BeforeValidator, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.authz.principal import Principal, Role
+from clinicops.clinicians import blocks
+from clinicops.clinicians.blocks import BlockResult, ExceptionSpec
+from clinicops.clinicians.models import AvailabilityException
+from clinicops.clinicians.repository import AffectedAppointment
+from clinicops.errors import ValidationFailed
+from clinicops.http.deps import get_db, require
+from clinicops.http.hospital.clinicians import PREFIXES, Mode, WallTime, query_params
+from clinicops.http.hospital.wire import Field, HospitalInput, either, iso
+from clinicops.http.routing import new_router
+from clinicops.kit import phones
+from clinicops.kit.schemas import clamp_limit, created, ok
+from clinicops.kit.timezones import zone
+
+router = new_router(tags=["availability"])
+Db = Annotated[AsyncSession, Depends(get_db)]
+Manager = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER))]
+
+_KINDS = {"UNAVAILABLE": "UNAVAILABLE", "BLOCK": "UNAVAILABLE", "BLOCKED": "UNAVAILABLE", "LEAVE": "UNAVAILABLE",
+          "OFF": "UNAVAILABLE", "EXTRA": "EXTRA", "EXTRA_HOURS": "EXTRA", "AVAILABLE": "EXTRA", "ADD": "EXTRA"}
+
+
+def _kind(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    key = str(value).strip().upper().replace("-", "_").replace(" ", "_")
+    if key not in _KINDS:
+        raise ValueError("type must be UNAVAILABLE or EXTRA")
+    return _KINDS[key]
+
+
+Kind = Annotated[str | None, BeforeValidator(_kind)]
+
+
+class ExceptionIn(HospitalInput):
+    kind: Kind = Field(None, validation_alias=either("type", "kind", "exceptionType", "exception_type"))
+    is_available: bool | None = Field(None, validation_alias=either("isAvailable", "is_available"))
+    start_date: date | None = Field(None, validation_alias=either("date", "startDate", "start_date"))
+    end_date: date | None = Field(None, validation_alias=either("endDate", "end_date"))
+    start_time: WallTime = Field(None, validation_alias=either("startTime", "start_time"))
+    end_time: WallTime = Field(None, validation_alias=either("endTime", "end_time"))
+    centre_id: int | None = Field(None, validation_alias=either("centreId", "centre_id"))
+    mode: Mode = Field(None, validation_alias=either("mode", "consultationMode", "consultation_mode"))
+    slot_duration_minutes: int | None = Field(None, validation_alias=either(
+        "slotDurationMinutes", "slot_duration_minutes", "slotMinutes"))
+    reason: str | None = Field(None, max_length=500)
+
+    def spec(self, *, kind: str | None = None, whole_day: bool = False) -> ExceptionSpec:
+        if self.start_date is None:
+            raise ValidationFailed("date", "date is required (YYYY-MM-DD)")
+        chosen = kind or self.kind or ("EXTRA" if self.is_available else "UNAVAILABLE")
+        return ExceptionSpec(
+            kind=chosen, start_date=self.start_date, end_date=self.end_date or self.start_date,
+            start_time=None if whole_day else self.start_time, end_time=None if whole_day else self.end_time,
+            centre_id=self.centre_id, mode=None if self.mode == "BOTH" else self.mode,
+            slot_minutes=self.slot_duration_minutes, reason=self.reason or None)
+
+
+class BlockIn(ExceptionIn):
+    clinician_id: int = Field(validation_alias=either("clinicianId", "clinician_id", "doctorId"))
+
+
+class ExceptionQuery(HospitalInput):
+    clinician_id: int | None = Field(None, validation_alias=either("clinicianId", "clinician_id"))
+    first_day: date | None = Field(None, validation_alias=either("from", "startDate", "start_date", "fromDate"))
+    last_day: date | None = Field(None, validation_alias=either("to", "endDate", "end_date", "toDate"))
+    kind: Kind = Field(None, validation_alias=either("type", "kind"))
+    limit: int | None = None
+    offset: int = Field(0, ge=0)
+
+
+class DeleteQuery(HospitalInput):
+    exception_id: int | None = Field(None, validation_alias=either("exceptionId", "exception_id", "id"))
+    day: date | None = Field(None, validation_alias=either("date",))
+    start_time: WallTime = Field(None, validation_alias=either("startTime", "start_time"))
+
+
+# --- output --------------------------------------------------------------------------------------------------------
+
+def _hhmm(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value else None
+
+
+def exception_wire(row: AvailabilityException) -> dict:
+    return {"id": row.id, "clinicianId": row.clinician_id, "centreId": row.centre_id, "type": row.kind,
+            "kind": row.kind, "date": row.start_date.isoformat(), "startDate": row.start_date.isoformat(),
+            "endDate": row.end_date.isoformat(), "startTime": _hhmm(row.start_time), "endTime": _hhmm(row.end_time),
+            "isFullDay": row.start_time is None, "mode": row.mode, "slotDurationMinutes": row.slot_minutes,
+            "reason": row.reason, "createdAt": iso(row.created_at)}
+
+
+def affected_wire(appt: AffectedAppointment) -> dict:
+    tz = zone(appt.timezone)
+    start, end = appt.starts_at.astimezone(tz), appt.ends_at.astimezone(tz)
+    return {"id": appt.id, "appointmentId": appt.id, "patientId": appt.patient_id, "patientName": appt.patient_name,
+            "patientPhone": phones.wire(appt.patient_phone), "centreId": appt.centre_id,
+            "centreName": appt.centre_name, "mode": appt.mode, "status": appt.status,
+            "scheduledStartAt": iso(start), "scheduledEndAt": iso(end), "date": start.date().isoformat(),
+            "startTime": start.strftime("%H:%M"), "endTime": end.strftime("%H:%M")}
+
+
+def result_wire(result: BlockResult) -> dict:
+    rows = [exception_wire(r) for r in result.exceptions]
+    return {"block": rows[0], "exception": rows[0], "blocks": rows, "exceptions": rows,
+            "affectedAppointments": [affected_wire(a) for a in result.affected],
+            "affectedCount": len(result.affected), "notifiedCount": result.notified}
+
+
+def _result_message(result: BlockResult) -> str:
+    if result.exceptions[0].kind == "EXTRA":
+        return "Extra hours added"
+    if not result.affected:
+        return "Slots blocked; no booked appointments are affected"
+    return (f"Slots blocked; {len(result.affected)} booked appointment(s) affected: the patients have been "
+            f"notified, please reschedule or cancel them")
+
+
+async def _json_body(request: Request) -> dict:
+    """DELETE may carry its selector in a JSON body (some clients) or in the query string."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+# --- /clinicians/:id/slot-exceptions -------------------------------------------------------------------------------
+
+def route(method: str, path: str, **kwargs: Any):
+    def register(handler):
+        for prefix in PREFIXES:
+            router.add_api_route(prefix + path, handler, methods=[method], **kwargs)
+        return handler
+
+    return register
+
+
+@route("POST", "/{clinician_id:int}/slot-exceptions")
+async def add_exception(clinician_id: int, body: ExceptionIn, session: Db, principal: Manager) -> Response:
+    result = await blocks.add(session, principal, clinician_id, body.spec())
+    return created(result_wire(result), _result_message(result))
+
+
+@route("GET", "/{clinician_id:int}/slot-exceptions")
+async def list_exceptions(clinician_id: int, session: Db, principal: Manager,
+                          q: Annotated[ExceptionQuery, Depends(query_params(ExceptionQuery))]) -> Response:
+    rows = await blocks.listing(session, principal, clinician_id=clinician_id, first_day=q.first_day,
+                                last_day=q.last_day, kind=q.kind, limit=clamp_limit(q.limit, 100), offset=q.offset)
+    return ok([exception_wire(r) for r in rows])
+
+
+@route("DELETE", "/{clinician_id:int}/slot-exceptions/{exception_id:int}")
+async def delete_exception(clinician_id: int, exception_id: int, session: Db, principal: Manager) -> Response:
+    row = await blocks.remove(session, principal, exception_id, clinician_id=clinician_id)
+    return ok(exception_wire(row), "Exception removed")
+
+
+@route("DELETE", "/{clinician_id:int}/slot-exceptions")
+async def delete_exceptions(clinician_id: int, request: Request, session: Db, principal: Manager) -> Response:
+    selector = {**await _json_body(request), **dict(request.query_params)}
+    try:
+        q = DeleteQuery.model_validate(selector)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    if q.exception_id is not None:
+        rows = [await blocks.remove(session, principal, q.exception_id, clinician_id=clinician_id)]
+    elif q.day is not None:
+        rows = await blocks.remove_on_date(session, principal, clinician_id, q.day, start_time=q.start_time)
+    else:
+        raise ValidationFailed("exceptionId", "give exceptionId, or date (and optionally startTime)")
+    return ok([exception_wire(r) for r in rows], "Exception removed")
+
+
+# --- /admin/slots --------------------------------------------------------------------------------------------------
+
+@router.post("/admin/slots/block")
+async def block_slots(body: BlockIn, session: Db, principal: Manager) -> Response:
+    if body.start_time is None or body.end_time is None:
+        raise ValidationFailed("startTime" if body.start_time is None else "endTime",
+                               "startTime and endTime are required (use block-day for whole days)")
+    result = await blocks.add(session, principal, body.clinician_id, body.spec(kind="UNAVAILABLE"))
+    return created(result_wire(result), _result_message(result))
+
+
+@router.post("/admin/slots/block-day")
+async def block_day(body: BlockIn, session: Db, principal: Manager) -> Response:
+    result = await blocks.add(session, principal, body.clinician_id, body.spec(kind="UNAVAILABLE", whole_day=True))
+    return created(result_wire(result), _result_message(result))
+
+
+@router.post("/admin/slots/unblock/{exception_id:int}")
+async def unblock(exception_id: int, session: Db, principal: Manager) -> Response:
+    row = await blocks.remove(session, principal, exception_id)
+    return ok(exception_wire(row), "Slots unblocked")
+
+
+@router.get("/admin/slots/blocked")
+async def blocked(session: Db, principal: Manager,
+                  q: Annotated[ExceptionQuery, Depends(query_params(ExceptionQuery))]) -> Response:
+    rows = await blocks.listing(session, principal, clinician_id=q.clinician_id, first_day=q.first_day,
+                                last_day=q.last_day, blocks_only=True, limit=clamp_limit(q.limit, 100),
+                                offset=q.offset)
+    return ok([exception_wire(r) for r in rows])

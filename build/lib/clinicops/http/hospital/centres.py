@@ -1,0 +1,140 @@
+"""/api/centres: active centres are public; staff also see inactive ones; ADMIN (and CENTRE_MANAGER) write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.authz.principal import Principal, Role
+from clinicops.http.deps import get_db, optional_principal, require
+from clinicops.http.hospital.wire import Field, HospitalInput, either, iso, phone_field
+from clinicops.http.routing import new_router
+from clinicops.kit import phones
+from clinicops.kit.schemas import created, ok
+from clinicops.organizations import service as centres
+from clinicops.organizations.models import Centre
+
+router = new_router(prefix="/centres", tags=["centres"])
+
+
+def centre_wire(centre: Centre) -> dict[str, Any]:
+    """The documented Centre; the website also reads address_line_1/address_line_2 in snake_case."""
+    return {
+        "id": centre.id, "name": centre.name, "city": centre.city,
+        "addressLine1": centre.address_line1, "addressLine2": centre.address_line2,
+        "address_line_1": centre.address_line1, "address_line_2": centre.address_line2,
+        "pincode": centre.pincode, "contactPhone": phones.national(centre.phone), "timezone": centre.timezone,
+        "isActive": centre.is_active, "createdAt": iso(centre.created_at), "updatedAt": iso(centre.updated_at),
+    }
+
+
+def _text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class _CentreFields(HospitalInput):
+    @field_validator("city", check_fields=False)
+    @classmethod
+    def _city(cls, value: str | None) -> str | None:
+        return centres.normalize_city(value) if value is not None else None
+
+    @field_validator("pincode", "contact_phone", mode="before", check_fields=False)
+    @classmethod
+    def _digits_as_text(cls, value: Any) -> Any:
+        return _text(value)
+
+    @field_validator("contact_phone", check_fields=False)
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return phone_field(value)
+
+
+_PINCODE = r"^\d{6}$"
+_LINE1 = either("addressLine1", "address_line1", "address_line_1", "address")
+_LINE2 = either("addressLine2", "address_line2", "address_line_2")
+_PHONE = either("contactPhone", "contact_phone", "phone")
+
+
+class CentreCreate(_CentreFields):
+    name: str = Field(min_length=1, max_length=150)
+    city: str
+    address_line1: str = Field(validation_alias=_LINE1, min_length=1, max_length=255)
+    address_line2: str | None = Field(None, validation_alias=_LINE2, max_length=255)
+    pincode: str | None = Field(None, pattern=_PINCODE)
+    contact_phone: str | None = Field(None, validation_alias=_PHONE)
+    timezone: str | None = Field(None, max_length=64)
+    is_active: bool = True
+
+
+class CentreUpdate(_CentreFields):
+    name: str | None = Field(None, min_length=1, max_length=150)
+    city: str | None = None
+    address_line1: str | None = Field(None, validation_alias=_LINE1, min_length=1, max_length=255)
+    address_line2: str | None = Field(None, validation_alias=_LINE2, max_length=255)
+    pincode: str | None = Field(None, pattern=_PINCODE)
+    contact_phone: str | None = Field(None, validation_alias=_PHONE)
+    timezone: str | None = Field(None, max_length=64)
+    is_active: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        data = self.model_dump(exclude_unset=True)
+        if "contact_phone" in data:
+            data["phone"] = data.pop("contact_phone")
+        if data.get("is_active", True) is None:
+            del data["is_active"]
+        return data
+
+
+class ActiveToggle(HospitalInput):
+    is_active: bool
+
+
+@router.get("")
+async def list_centres(city: str | None = Query(None, max_length=100),
+                       is_active: bool | None = Query(None, alias="isActive"),
+                       principal: Principal | None = Depends(optional_principal),
+                       session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    rows = await centres.list_centres(session, principal, city=city, is_active=is_active)
+    return ok([centre_wire(c) for c in rows])
+
+
+@router.get("/{centre_id:int}")
+async def get_centre(centre_id: int, principal: Principal | None = Depends(optional_principal),
+                     session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return ok(centre_wire(await centres.get_centre(session, principal, centre_id)))
+
+
+@router.post("")
+async def create_centre(body: CentreCreate, principal: Principal = Depends(require(Role.ADMIN)),
+                        session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    centre = await centres.create_centre(
+        session, principal, name=body.name, city=body.city, address_line1=body.address_line1,
+        address_line2=body.address_line2, pincode=body.pincode, phone=body.contact_phone,
+        timezone=body.timezone, is_active=body.is_active)
+    return created(centre_wire(centre), "Centre created")
+
+
+@router.put("/{centre_id:int}")
+async def update_centre(centre_id: int, body: CentreUpdate,
+                        principal: Principal = Depends(require(Role.ADMIN, Role.CENTRE_MANAGER)),
+                        session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    centre = await centres.update_centre(session, principal, centre_id, changes=body.changes())
+    return ok(centre_wire(centre), "Centre updated")
+
+
+@router.patch("/{centre_id:int}/toggle-active")
+async def toggle_centre(centre_id: int, body: ActiveToggle, principal: Principal = Depends(require(Role.ADMIN)),
+                        session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    centre = await centres.set_centre_active(session, principal, centre_id, is_active=body.is_active)
+    return ok(centre_wire(centre), "Centre activated" if centre.is_active else "Centre deactivated")
+
+
+@router.delete("/{centre_id:int}")
+async def delete_centre(centre_id: int, principal: Principal = Depends(require(Role.ADMIN)),
+                        session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    await centres.delete_centre(session, principal, centre_id)
+    return ok(None, "Centre deleted")

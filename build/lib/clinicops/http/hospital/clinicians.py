@@ -1,0 +1,390 @@
+"""/api/clinicians: profiles, the public directory and weekly availability.
+
+Every route is also served under /api/clinicians/clinicians/... (the shipped clients call both), and the public
+list and detail under /api/users/clinicians[/:id] as well. Public reads ignore a stale token; the rendered JSON of
+public reads is cached per process and revalidated on every request (clinicians.cache).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, time
+from decimal import Decimal
+from typing import Annotated, Any, NamedTuple
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BeforeValidator, EmailStr, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.authz.principal import Principal, Role
+from clinicops.clinicians import availability, service as clinicians
+from clinicops.clinicians.availability import RuleSpec
+from clinicops.http.deps import optional_principal, require
+from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso, phone_field
+from clinicops.http.routing import new_router
+from clinicops.kit import phones
+from clinicops.kit.money import to_paise, to_rupees
+from clinicops.kit.schemas import clamp_limit, created, ok
+from clinicops.kit.timezones import parse_wall_time
+
+router = new_router(tags=["clinicians"])
+PREFIXES = ("/clinicians", "/clinicians/clinicians")
+CAN_MANAGE = require(Role.ADMIN, Role.CENTRE_MANAGER)
+
+
+# --- input ---------------------------------------------------------------------------------------------------------
+
+def _wall_time(value: Any) -> time | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, time):
+        return value
+    return parse_wall_time(str(value))
+
+
+def _text_list(value: Any) -> list[str] | None:
+    """A list, or one string of comma-separated items (the admin panel sends either)."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ValueError("must be a list of strings or a comma-separated string")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+_MODE_NAMES = {"IN_PERSON": "IN_PERSON", "INPERSON": "IN_PERSON", "OFFLINE": "IN_PERSON", "ONLINE": "ONLINE",
+               "VIDEO": "ONLINE", "BOTH": "BOTH"}
+
+
+def mode_name(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    key = str(value).strip().upper().replace("-", "_").replace(" ", "_")
+    if key not in _MODE_NAMES:
+        raise ValueError("must be IN_PERSON or ONLINE")
+    return _MODE_NAMES[key]
+
+
+def _modes(value: Any) -> list[str] | None:
+    items = _text_list(value)
+    if items is None:
+        return None
+    out: list[str] = []
+    for item in items:
+        name = mode_name(item)
+        for m in (("IN_PERSON", "ONLINE") if name == "BOTH" else (name,)):
+            if m not in out:
+                out.append(m)
+    return out
+
+
+WallTime = Annotated[time | None, BeforeValidator(_wall_time)]
+TextList = Annotated[list[str] | None, BeforeValidator(_text_list)]
+Modes = Annotated[list[str] | None, BeforeValidator(_modes)]
+Mode = Annotated[str | None, BeforeValidator(mode_name)]
+
+
+class RuleIn(HospitalInput):
+    centre_id: int = Field(validation_alias=either("centre_id", "centreId"))
+    day_of_week: int = Field(validation_alias=either("dayOfWeek", "day_of_week", "weekday"))
+    start_time: WallTime = Field(validation_alias=either("startTime", "start_time"))
+    end_time: WallTime = Field(validation_alias=either("endTime", "end_time"))
+    slot_duration_minutes: int | None = Field(None, validation_alias=either(
+        "slotDurationMinutes", "slot_duration_minutes", "slotMinutes", "slot_minutes"))
+    consultation_mode: Mode = Field("IN_PERSON", validation_alias=either(
+        "consultationMode", "consultation_mode", "mode"))
+    effective_from: date | None = Field(None, validation_alias=either("effectiveFrom", "effective_from"))
+    effective_to: date | None = Field(None, validation_alias=either("effectiveTo", "effective_to"))
+    is_available: bool = Field(True, validation_alias=either("isAvailable", "is_available", "isActive"))
+
+    def specs(self) -> list[RuleSpec]:
+        if not self.is_available:  # the schedule builder sends switched-off days; they are simply not stored
+            return []
+        modes = ("IN_PERSON", "ONLINE") if self.consultation_mode == "BOTH" else (self.consultation_mode or "IN_PERSON",)
+        return [RuleSpec(centre_id=self.centre_id, weekday=self.day_of_week, start_time=self.start_time,
+                         end_time=self.end_time, mode=m, slot_minutes=self.slot_duration_minutes,
+                         effective_from=self.effective_from, effective_to=self.effective_to) for m in modes]
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _required(cls, value: time | None) -> time:
+        if value is None:
+            raise ValueError("time is required (HH:MM)")
+        return value
+
+
+def rule_specs(rules: list[RuleIn] | None) -> list[RuleSpec] | None:
+    return None if rules is None else [spec for rule in rules for spec in rule.specs()]
+
+
+class AvailabilityIn(HospitalInput):
+    availability_rules: list[RuleIn] = Field(validation_alias=either("availability_rules", "availabilityRules",
+                                                                     "rules"))
+
+
+_NOT_NULL = {"specializations", "qualifications", "languages", "expertise", "consultation_modes",
+             "years_of_experience", "consultation_fee_paise", "advance_amount_paise", "default_duration_minutes",
+             "is_active", "primary_centre_id"}
+
+
+class ClinicianIn(HospitalInput):
+    full_name: str | None = Field(None, min_length=1, max_length=150,
+                                  validation_alias=either("fullName", "full_name", "name"))
+    phone: str | None = None
+    email: EmailStr | None = None
+    username: str | None = Field(None, max_length=50, pattern=r"^$|^[A-Za-z0-9._@-]{3,50}$")
+    password: str | None = Field(None, max_length=1024)
+    primary_centre_id: int | None = Field(None, validation_alias=either(
+        "primaryCentreId", "primary_centre_id", "centreId", "centre_id"))
+    centre_ids: list[int] | None = Field(None, validation_alias=either("centreIds", "centre_ids"))
+    specializations: TextList = Field(None, validation_alias=either(
+        "specializations", "specialization", "specialties", "specialty"))
+    qualifications: TextList = Field(None, validation_alias=either("qualifications", "qualification"))
+    languages: TextList = Field(None, validation_alias=either("languages", "language"))
+    expertise: TextList = Field(None, validation_alias=either("expertise", "expertiseAreas", "expertise_areas"))
+    registration_number: str | None = Field(None, max_length=100, validation_alias=either(
+        "registrationNumber", "registration_number"))
+    years_of_experience: int | None = Field(None, ge=0, le=80, validation_alias=either(
+        "yearsOfExperience", "years_of_experience", "experience", "experienceYears"))
+    consultation_fee: Decimal | None = Field(None, ge=0, le=10_000_000, validation_alias=either(
+        "consultationFee", "consultation_fee", "fee"))
+    advance_amount: Decimal | None = Field(None, ge=0, le=10_000_000, validation_alias=either(
+        "advanceAmount", "advance_amount"))
+    daily_token_limit: int | None = Field(None, ge=1, le=1000, validation_alias=either(
+        "dailyTokenLimit", "daily_token_limit"))
+    default_duration_minutes: int | None = Field(None, ge=5, le=480, validation_alias=either(
+        "defaultDurationMinutes", "default_duration_minutes", "defaultDuration",
+        "default_consultation_duration_minutes", "consultationDuration"))
+    consultation_modes: Modes = Field(None, validation_alias=either(
+        "consultationModes", "consultation_modes", "modes", "consultationMode"))
+    profile_picture_url: str | None = Field(None, max_length=2000, validation_alias=either(
+        "profilePictureUrl", "profile_picture_url", "photoUrl", "avatar"))
+    bio: str | None = Field(None, max_length=5000)
+    is_active: bool | None = Field(None, validation_alias=either("isActive", "is_active"))
+    availability_rules: list[RuleIn] | None = Field(None, validation_alias=either(
+        "availability_rules", "availabilityRules"))
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return phone_field(value)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        if value and len(value) < 8:
+            raise ValueError("password must be at least 8 characters")
+        return value or None
+
+    def account(self) -> clinicians.Account:
+        return clinicians.Account(full_name=self.full_name, phone=self.phone, email=self.email,
+                                  username=self.username, password=self.password)
+
+    def profile(self) -> dict:
+        given = self.model_fields_set
+        fields = {name: getattr(self, name) for name in (
+            "primary_centre_id", "specializations", "qualifications", "languages", "expertise",
+            "consultation_modes", "registration_number", "years_of_experience", "daily_token_limit",
+            "default_duration_minutes", "profile_picture_url", "bio", "is_active") if name in given}
+        if "consultation_fee" in given:
+            fields["consultation_fee_paise"] = to_paise(self.consultation_fee) if self.consultation_fee is not None else None
+        if "advance_amount" in given:
+            fields["advance_amount_paise"] = to_paise(self.advance_amount) if self.advance_amount is not None else None
+        return {k: v for k, v in fields.items() if v is not None or k not in _NOT_NULL}
+
+
+class ToggleIn(HospitalInput):
+    is_active: bool | None = Field(None, validation_alias=either("isActive", "is_active", "active"))
+
+
+class DirectoryParams(HospitalInput):
+    centre_id: int | None = Field(None, validation_alias=either("centreId", "centre_id"))
+    city: str | None = Field(None, max_length=100)
+    specialization: str | None = Field(None, max_length=100, validation_alias=either(
+        "specialization", "specialty", "specialisation"))
+    mode: Mode = Field(None, validation_alias=either("mode", "consultationMode", "consultation_mode"))
+    search: str | None = Field(None, max_length=100, validation_alias=either("search", "q", "name"))
+    include_inactive: bool = Field(False, validation_alias=either("includeInactive", "include_inactive"))
+    limit: int | None = None
+    offset: int = Field(0, ge=0)
+
+    def query(self) -> clinicians.DirectoryQuery:
+        mode = None if self.mode == "BOTH" else self.mode
+        return clinicians.DirectoryQuery(
+            centre_id=self.centre_id, city=self.city or None, specialization=self.specialization or None,
+            mode=mode, search=self.search or None, include_inactive=self.include_inactive,
+            limit=clamp_limit(self.limit, default=100), offset=self.offset)
+
+
+def query_params(model: type[HospitalInput]) -> Callable[[Request], Any]:
+    """Parse the query string with ``model`` (both casings); errors are the usual 422 naming the field."""
+
+    async def dependency(request: Request) -> Any:  # async: a sync dependency costs a thread hop per request
+        try:
+            return model.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+
+    return dependency
+
+
+# --- output --------------------------------------------------------------------------------------------------------
+
+class Rendered(NamedTuple):
+    body: bytes
+    total: int | None = None
+
+
+def _json_list(value: Any) -> list:
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value or [])
+
+
+def _hhmm(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value else None
+
+
+def rule_wire(rule: dict) -> dict:
+    return {"id": rule["id"], "centre_id": rule["centre_id"], "centreId": rule["centre_id"],
+            "centreName": rule.get("centre_name"), "dayOfWeek": rule["weekday"],
+            "startTime": _hhmm(rule["start_time"]), "endTime": _hhmm(rule["end_time"]),
+            "slotDurationMinutes": rule["slot_minutes"], "consultationMode": rule["mode"],
+            "effectiveFrom": rule["effective_from"].isoformat() if rule["effective_from"] else None,
+            "effectiveTo": rule["effective_to"].isoformat() if rule["effective_to"] else None}
+
+
+def clinician_wire(row: dict, *, staff: bool) -> dict:
+    centres = _json_list(row["centres"])
+    specializations = _json_list(row["specializations"])
+    qualifications = _json_list(row["qualifications"])
+    primary = ({"id": row["primary_centre_id"], "name": row["primary_centre_name"],
+                "city": row["primary_centre_city"]} if row["primary_centre_id"] else None)
+    body = {
+        "id": row["id"], "name": row["full_name"], "fullName": row["full_name"],
+        "specialization": specializations, "specializations": specializations,
+        "qualification": qualifications, "qualifications": qualifications,
+        "yearsOfExperience": row["years_of_experience"], "expertise": _json_list(row["expertise"]),
+        "profilePictureUrl": row["profile_picture_url"], "primaryCentreId": row["primary_centre_id"],
+        "primaryCentreName": row["primary_centre_name"], "primaryCentre": primary,
+        "city": row["primary_centre_city"], "languages": _json_list(row["languages"]),
+        "consultationFee": to_rupees(row["consultation_fee_paise"]),
+        "consultationModes": _json_list(row["consultation_modes"]),
+        "defaultDurationMinutes": row["default_duration_minutes"], "defaultDuration": row["default_duration_minutes"],
+        "bio": row["bio"], "isActive": row["is_active"], "registrationNumber": row["registration_number"],
+        "centres": centres, "centreIds": [c["id"] for c in centres],
+    }
+    if staff:
+        body.update({"userId": row["user_id"], "phone": phones.national(row["phone"]), "email": row["email"],
+                     "username": row["username"], "advanceAmount": to_rupees(row["advance_amount_paise"]),
+                     "dailyTokenLimit": row["daily_token_limit"], "createdAt": iso(row["created_at"]),
+                     "updatedAt": iso(row["updated_at"])})
+    return body
+
+
+def profile_wire(found: clinicians.Profile, *, staff: bool) -> dict:
+    body = clinician_wire(found.row, staff=staff)
+    body["availabilityRules"] = [rule_wire(r) for r in found.rules]
+    return body
+
+
+def _envelope(data: Any, total: int | None = None) -> Rendered:
+    text = json.dumps({"success": True, "data": data}, ensure_ascii=False, separators=(",", ":"))
+    return Rendered(text.encode(), total)
+
+
+def render_list(rows: list[dict], *, staff: bool) -> Rendered:
+    return _envelope([clinician_wire(r, staff=staff) for r in rows], rows[0]["total"] if rows else 0)
+
+
+def render_profile(found: clinicians.Profile, *, staff: bool) -> Rendered:
+    return _envelope(profile_wire(found, staff=staff))
+
+
+def render_rules(clinician_id: int, rules: list[dict]) -> Rendered:
+    wired = [rule_wire(r) for r in rules]
+    return _envelope({"clinicianId": clinician_id, "availability_rules": wired, "availabilityRules": wired})
+
+
+def _respond(rendered: Rendered) -> Response:
+    headers = {"X-Total-Count": str(rendered.total)} if rendered.total is not None else None
+    return Response(rendered.body, media_type="application/json", headers=headers)
+
+
+# --- routes --------------------------------------------------------------------------------------------------------
+
+def route(method: str, path: str, *, extra: tuple[str, ...] = (), **kwargs: Any) -> Callable:
+    """Register ``path`` under every clinician prefix (and any ``extra`` full paths)."""
+
+    def register(handler: Callable) -> Callable:
+        for full in (*(prefix + path for prefix in PREFIXES), *extra):
+            router.add_api_route(full, handler, methods=[method], **kwargs)
+        return handler
+
+    return register
+
+
+async def request_session(request: Request) -> AsyncSession:
+    """The request's session, as ``deps.get_db``, but async: the public reads are hot paths and a sync
+    dependency is run in the thread pool."""
+    return request.state.db
+
+
+Db = Annotated[AsyncSession, Depends(request_session)]
+Caller = Annotated[Principal | None, Depends(optional_principal)]
+Manager = Annotated[Principal, Depends(CAN_MANAGE)]
+
+
+@route("GET", "", extra=("/users/clinicians",))
+async def list_clinicians(session: Db, principal: Caller,
+                          params: Annotated[DirectoryParams, Depends(query_params(DirectoryParams))]) -> Response:
+    return _respond(await clinicians.directory(session, principal, query=params.query(), render=render_list))
+
+
+@route("GET", "/{clinician_id:int}", extra=("/users/clinicians/{clinician_id:int}",))
+async def get_clinician(clinician_id: int, session: Db, principal: Caller) -> Response:
+    return _respond(await clinicians.profile(session, principal, clinician_id, render=render_profile))
+
+
+@route("POST", "")
+async def create_clinician(body: ClinicianIn, session: Db, principal: Manager) -> Response:
+    found = await clinicians.create(session, principal, account=body.account(), profile_fields=body.profile(),
+                                    centre_ids=body.centre_ids, rules=rule_specs(body.availability_rules))
+    return created(profile_wire(found, staff=True), "Clinician created")
+
+
+@route("PUT", "/{clinician_id:int}")
+async def update_clinician(clinician_id: int, body: ClinicianIn, session: Db, principal: Manager) -> Response:
+    found = await clinicians.update(session, principal, clinician_id, account=body.account(),
+                                    profile_fields=body.profile(), centre_ids=body.centre_ids,
+                                    rules=rule_specs(body.availability_rules))
+    return ok(profile_wire(found, staff=True), "Clinician updated")
+
+
+@route("DELETE", "/{clinician_id:int}")
+async def delete_clinician(clinician_id: int, session: Db, principal: Manager) -> Response:
+    await clinicians.remove(session, principal, clinician_id)
+    return ok({"id": clinician_id, "deleted": True}, "Clinician deleted")
+
+
+@route("PATCH", "/{clinician_id:int}/toggle-active")
+async def toggle_clinician(clinician_id: int, session: Db, principal: Manager,
+                           body: ToggleIn | None = None) -> Response:
+    found = await clinicians.set_active(session, principal, clinician_id, body.is_active if body else None)
+    state = "activated" if found.row["is_active"] else "deactivated"
+    return ok(profile_wire(found, staff=True), f"Clinician {state}")
+
+
+@route("PUT", "/{clinician_id:int}/availability")
+async def put_availability(clinician_id: int, body: AvailabilityIn, session: Db, principal: Manager) -> Response:
+    rules = await availability.replace(session, principal, clinician_id, rule_specs(body.availability_rules) or [])
+    wired = [rule_wire(r) for r in rules]
+    return ok({"clinicianId": clinician_id, "availability_rules": wired, "availabilityRules": wired},
+              "Availability updated")
+
+
+@route("GET", "/{clinician_id:int}/availability")
+async def get_availability(clinician_id: int, session: Db, principal: Caller) -> Response:
+    return _respond(await clinicians.rules(session, principal, clinician_id, render=render_rules))

@@ -1,0 +1,138 @@
+"""Slot reads: the patient website's public lists, staff availability and the staff slot grid.
+
+Public routes take no principal at all (a stale token can never matter). Times go out as wall-clock ``HH:MM`` in
+the centre's zone; the staff views add the instants (``startsAt``/``endsAt``, ISO-8601 with offset).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.appointments import slots
+from clinicops.authz.principal import Principal
+from clinicops.errors import ValidationFailed
+from clinicops.http.deps import get_db, require
+from clinicops.http.routing import new_router
+
+router = new_router(tags=["slots"])
+
+_MODES = {"IN_PERSON": "IN_PERSON", "INPERSON": "IN_PERSON", "OFFLINE": "IN_PERSON", "ONLINE": "ONLINE",
+          "VIDEO": "ONLINE"}
+
+
+def _raw(request: Request, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = request.query_params.get(name)
+        if value is not None and value.strip() != "":
+            return value.strip()
+    return None
+
+
+def _id(request: Request, *names: str, required: bool = True) -> int | None:
+    value = _raw(request, names)
+    if value is None:
+        if required:
+            raise ValidationFailed(names[0], f"{names[0]} is required")
+        return None
+    if not value.isdigit() or not 0 < int(value) < 2**63:
+        raise ValidationFailed(names[0], f"{names[0]} must be a positive integer")
+    return int(value)
+
+
+def _date(request: Request, *names: str) -> date:
+    value = _raw(request, names)
+    if value is None:
+        raise ValidationFailed(names[0], f"{names[0]} is required (YYYY-MM-DD)")
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(names[0], f"{names[0]} must be a date as YYYY-MM-DD") from None
+
+
+def _mode(request: Request) -> str | None:
+    value = _raw(request, ("mode", "consultationMode", "appointmentType", "appointment_type"))
+    if value is None:
+        return None
+    mode = _MODES.get(value.upper().replace("-", "_").replace(" ", "_"))
+    if mode is None:
+        raise ValidationFailed("mode", "mode must be IN_PERSON or ONLINE")
+    return mode
+
+
+def _hm(instant, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).strftime("%H:%M")
+
+
+def _ok(data) -> JSONResponse:
+    # Plain JSON types only, so the generic encoder walk is not needed on these hot paths.
+    return JSONResponse({"success": True, "data": data})
+
+
+@router.get("/booking/available-slots")
+async def available_slots(request: Request, session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    view = await slots.public_day(
+        session, clinician_id=_id(request, "clinicianId", "clinician_id"),
+        centre_id=_id(request, "centreId", "centre_id"), day=_date(request, "date"), mode=_mode(request))
+    hm = view.clock.hm
+    return _ok({"date": view.day.isoformat(), "slots": [
+        {"startTime": hm(s.start), "endTime": hm(s.end), "available": s.available, "mode": s.mode}
+        for s in view.slots]})
+
+
+@router.get("/booking/dates-with-slots")
+async def dates_with_slots(request: Request, session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    found = await slots.public_dates(
+        session, clinician_id=_id(request, "clinicianId", "clinician_id"),
+        centre_id=_id(request, "centreId", "centre_id"), first_day=_date(request, "startDate", "start_date"),
+        last_day=_date(request, "endDate", "end_date"), mode=_mode(request))
+    return _ok([{"date": d.day.isoformat(), "slotCount": d.slot_count, "firstSlot": d.first_slot.strftime("%H:%M")}
+                for d in found])
+
+
+def _staff_slot(slot: slots.Slot, tz: ZoneInfo) -> dict:
+    return {"startTime": _hm(slot.starts_at, tz), "endTime": _hm(slot.ends_at, tz), "available": slot.available,
+            "status": slot.status, "mode": slot.mode, "centreId": slot.centre_id,
+            "startsAt": slot.starts_at.isoformat(), "endsAt": slot.ends_at.isoformat()}
+
+
+@router.get("/appointments/availability")
+async def staff_availability(request: Request, session: AsyncSession = Depends(get_db),
+                             principal: Principal = Depends(require())) -> JSONResponse:
+    clinician_id = _id(request, "clinicianId", "clinician_id")
+    centre_id = _id(request, "centreId", "centre_id", required=False)
+    view = await slots.staff_day(session, principal, clinician_id=clinician_id, centre_id=centre_id,
+                                 day=_date(request, "date"), mode=_mode(request), include_past=False, grid=False)
+    return _ok({"date": view.day.isoformat(), "clinicianId": clinician_id, "centreId": centre_id,
+                "slots": [_staff_slot(s, view.zones[s.centre_id]) for s in view.slots]})
+
+
+async def _grid(clinician_id: int, request: Request, session: AsyncSession, principal: Principal) -> JSONResponse:
+    view = await slots.staff_day(session, principal, clinician_id=clinician_id,
+                                 centre_id=_id(request, "centreId", "centre_id", required=False),
+                                 day=_date(request, "date"), mode=_mode(request), include_past=True, grid=True)
+    rows = []
+    for slot in view.slots:
+        row = {"date": view.day.isoformat(), **_staff_slot(slot, view.zones[slot.centre_id])}
+        if slot.appointment_id is not None:
+            row["appointmentId"] = slot.appointment_id
+        rows.append(row)
+    return _ok(rows)
+
+
+@router.get("/clinicians/{clinician_id:int}/slots")
+async def slot_grid(clinician_id: int, request: Request, session: AsyncSession = Depends(get_db),
+                    principal: Principal = Depends(require())) -> JSONResponse:
+    return await _grid(clinician_id, request, session, principal)
+
+
+@router.get("/clinicians/clinicians/{clinician_id:int}/slots")
+async def slot_grid_alias(clinician_id: int, request: Request, session: AsyncSession = Depends(get_db),
+                          principal: Principal = Depends(require())) -> JSONResponse:
+    return await _grid(clinician_id, request, session, principal)

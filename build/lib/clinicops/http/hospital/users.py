@@ -1,0 +1,171 @@
+"""/api/users: staff user management (ADMIN; front-desk creation also MANAGER)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import EmailStr, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.auth import staff
+from clinicops.authz.principal import Principal, Role
+from clinicops.errors import ValidationFailed
+from clinicops.http.deps import get_db, require
+from clinicops.http.hospital.wire import Field, HospitalInput, either, phone_field, staff_user
+from clinicops.http.routing import new_router
+from clinicops.kit.schemas import clamp_limit, created, ok, paged
+
+router = new_router(prefix="/users", tags=["users"])
+admin = require(Role.ADMIN)
+
+_NAME = either("fullName", "full_name", "name")
+_ROLE = either("role", "roleId", "role_id")
+_CENTRES = either("centreIds", "centre_ids", "centreId", "centre_id")
+_USERNAME = r"^[A-Za-z0-9._@-]{3,50}$"
+
+
+def wire(view: staff.StaffView) -> dict[str, Any]:
+    return staff_user(view.user, view.roles, view.clinician_id)
+
+
+class _StaffFields(HospitalInput):
+    @field_validator("email", "username", "password", mode="before", check_fields=False)
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("phone", mode="before", check_fields=False)
+    @classmethod
+    def _phone(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        normalized = phone_field(str(value))
+        if normalized is None:
+            raise ValueError("phone is required")
+        return normalized
+
+    @field_validator("role", mode="before", check_fields=False)
+    @classmethod
+    def _role(cls, value: Any) -> Any:
+        return None if value is None or value == "" else staff.parse_role(value)
+
+    @field_validator("centre_ids", mode="before", check_fields=False)
+    @classmethod
+    def _centres(cls, value: Any) -> Any:
+        if value is None or isinstance(value, list):
+            return value
+        return [value]
+
+
+class StaffCreate(_StaffFields):
+    full_name: str = Field(validation_alias=_NAME, min_length=1, max_length=150)
+    phone: str
+    email: EmailStr | None = None
+    username: str | None = Field(None, pattern=_USERNAME)
+    password: str | None = Field(None, min_length=8, max_length=128)
+    role: Role | None = Field(None, validation_alias=_ROLE)
+    centre_ids: list[int] = Field(default_factory=list, validation_alias=_CENTRES)
+
+
+class StaffUpdate(_StaffFields):
+    full_name: str | None = Field(None, validation_alias=_NAME, min_length=1, max_length=150)
+    phone: str | None = None
+    email: EmailStr | None = None
+    username: str | None = Field(None, pattern=_USERNAME)
+    password: str | None = Field(None, min_length=8, max_length=128)
+    role: Role | None = Field(None, validation_alias=_ROLE)
+    centre_ids: list[int] | None = Field(None, validation_alias=_CENTRES)
+    is_active: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class ActiveToggle(HospitalInput):
+    is_active: bool
+
+
+def _role_filter(role: str | None = Query(None, max_length=40)) -> Role | None:
+    try:
+        return staff.parse_role(role) if role else None
+    except ValueError as exc:
+        raise ValidationFailed("role", str(exc)) from None
+
+
+async def _create(session: AsyncSession, principal: Principal, body: StaffCreate, role: Role | None) -> JSONResponse:
+    view = await staff.create_user(
+        session, principal, full_name=body.full_name, phone=body.phone, role=role, centre_ids=body.centre_ids,
+        email=body.email, username=body.username, password=body.password)
+    return created(wire(view), "User created")
+
+
+@router.get("")
+async def list_users(role: Role | None = Depends(_role_filter), search: str | None = Query(None, max_length=100),
+                     centre_id: int | None = Query(None, alias="centreId"),
+                     is_active: bool | None = Query(None, alias="isActive"),
+                     limit: int | None = Query(None), offset: int = Query(0, ge=0), page: int | None = Query(None, ge=1),
+                     principal: Principal = Depends(admin), session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    size = clamp_limit(limit)
+    start = (page - 1) * size if page else offset
+    views, total = await staff.list_users(
+        session, principal, role=role, centre_id=centre_id, search=search,
+        is_active=is_active, limit=size, offset=start)
+    return paged([wire(v) for v in views], total=total, limit=size, offset=start)
+
+
+@router.get("/{user_id:int}")
+async def get_user(user_id: int, principal: Principal = Depends(admin),
+                   session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return ok(wire(await staff.get_user(session, principal, user_id)))
+
+
+@router.post("")
+async def create_user(body: StaffCreate, principal: Principal = Depends(admin),
+                      session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return await _create(session, principal, body, body.role)
+
+
+@router.post("/managers")
+async def create_manager(body: StaffCreate, principal: Principal = Depends(admin),
+                         session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return await _create(session, principal, body, Role.MANAGER)
+
+
+@router.post("/centre-managers")
+async def create_centre_manager(body: StaffCreate, principal: Principal = Depends(admin),
+                                session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return await _create(session, principal, body, Role.CENTRE_MANAGER)
+
+
+@router.post("/care-coordinators")
+async def create_care_coordinator(body: StaffCreate, principal: Principal = Depends(admin),
+                                  session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return await _create(session, principal, body, Role.CARE_COORDINATOR)
+
+
+@router.post("/front-desk")
+async def create_front_desk(body: StaffCreate, principal: Principal = Depends(require(Role.ADMIN, Role.MANAGER)),
+                            session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return await _create(session, principal, body, Role.FRONT_DESK)
+
+
+@router.put("/{user_id:int}")
+async def update_user(user_id: int, body: StaffUpdate, principal: Principal = Depends(admin),
+                      session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    return ok(wire(await staff.update_user(session, principal, user_id, changes=body.changes())), "User updated")
+
+
+@router.patch("/{user_id:int}/toggle-active")
+async def toggle_user(user_id: int, body: ActiveToggle, principal: Principal = Depends(admin),
+                      session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    view = await staff.set_active(session, principal, user_id, is_active=body.is_active)
+    return ok(wire(view), "User activated" if view.user.is_active else "User deactivated")
+
+
+@router.delete("/{user_id:int}")
+async def delete_user(user_id: int, principal: Principal = Depends(admin),
+                      session: AsyncSession = Depends(get_db)) -> JSONResponse:
+    await staff.delete_user(session, principal, user_id)
+    return ok(None, "User deleted")

@@ -1,0 +1,30 @@
+"""Every route runs as one unit of work: the transaction commits before the response is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+
+from clinicops.db import unit_of_work
+from clinicops.http.guards import check_request
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            check_request(request)
+            async with unit_of_work() as session:
+                request.state.db = session
+                response = await handle(request)
+            return response
+
+        return handler
+
+
+def new_router(**kwargs: Any) -> APIRouter:
+    return APIRouter(route_class=UnitOfWorkRoute, **kwargs)

@@ -1,0 +1,35 @@
+"""Wire helpers shared by both surfaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+
+def ok(data: Any = None, message: str | None = None, status_code: int = 200) -> JSONResponse:
+    body: dict[str, Any] = {"success": True, "data": data}
+    if message:
+        body["message"] = message
+    return JSONResponse(jsonable_encoder(body), status_code=status_code)
+
+
+def created(data: Any = None, message: str | None = None) -> JSONResponse:
+    return ok(data, message, status_code=201)
+
+
+def clamp_limit(limit: int | None, default: int = 20, maximum: int = 100) -> int:
+    if limit is None or limit < 1:
+        return default
+    return min(limit, maximum)
+
+
+def paged(items: list[Any], *, total: int, limit: int, offset: int, message: str | None = None) -> JSONResponse:
+    """A list page: ``data`` is the list (what the shipped clients map over); ``pagination`` says where it is."""
+    body: dict[str, Any] = {"success": True, "data": items,
+                            "pagination": {"total": total, "limit": limit, "offset": offset,
+                                           "hasMore": offset + len(items) < total}}
+    if message:
+        body["message"] = message
+    return JSONResponse(jsonable_encoder(body))

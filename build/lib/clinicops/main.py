@@ -1,0 +1,87 @@
+"""create_app(): middleware, error handlers, and the two surfaces."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from clinicops import __version__, db
+from clinicops.config import Environment, Settings, get_settings
+from clinicops.http import errors
+from clinicops.http.clinic import build_router as clinic_router
+from clinicops.http import hospital
+from clinicops.kit import all_models  # noqa: F401  (every model: foreign keys resolve at the first flush)
+from clinicops.http.middleware import (BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware,
+                                       TimeoutMiddleware)
+from clinicops.logging import configure_logging, get_logger
+
+log = get_logger("clinicops")
+
+
+async def _run_worker(stop: asyncio.Event) -> None:
+    from clinicops import jobs
+
+    app = jobs.get_app()
+    async with app.open_async():
+        worker = asyncio.create_task(jobs.run_worker(install_signal_handlers=False, concurrency=4))
+        await stop.wait()
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await worker
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    stop = asyncio.Event()
+    worker_task = None
+    if app.state.run_worker:
+        worker_task = asyncio.create_task(_run_worker(stop))
+        log.info("inline_worker_started")
+    try:
+        yield
+    finally:
+        stop.set()
+        if worker_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(worker_task, timeout=10)
+        await db.dispose()
+        log.info("shutdown_complete", env=settings.env.value)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if not getattr(create_app, "_logging_configured", False):
+        configure_logging()
+        create_app._logging_configured = True  # type: ignore[attr-defined]
+    show_docs = settings.env != Environment.PRODUCTION
+    app = FastAPI(
+        title="ClinicOps", version=__version__, lifespan=lifespan,
+        docs_url="/docs" if show_docs else None, redoc_url=None,
+        openapi_url="/openapi.json" if show_docs else None,
+    )
+    app.state.settings = settings
+    app.state.run_worker = settings.runs_inline_worker if run_worker is None else run_worker
+    errors.install(app)
+    for router in hospital.routers(include_dev=settings.env in (Environment.DEVELOPMENT, Environment.TEST)):
+        app.include_router(router, prefix=hospital.PREFIX)
+    app.include_router(clinic_router())
+
+    # Added innermost first: the last one added wraps all the others.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_s)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(RequestContextMiddleware, show_internals=settings.shows_internals)
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials="*" not in settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+        expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
+    )
+    return app

@@ -1,0 +1,125 @@
+"""Messages caused by business events, queued in the caller's transaction through the outbox.
+
+Each function builds the template parameters (dates and times in the centre's zone) and a dedupe key so a
+retried request or job never sends a message twice. Everything a message needs is loaded in one query
+(:func:`clinicops.messaging.repository.appointment_context`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.appointments.models import Appointment
+from clinicops.kit.money import to_rupees
+from clinicops.kit.timezones import human, zone
+from clinicops.logging import get_logger
+from clinicops.messaging import repository
+from clinicops.messaging.repository import AppointmentContext
+from clinicops.messaging.service import queue_message
+
+log = get_logger("clinicops.messaging.notify")
+
+# Messages that make no sense once the appointment is cancelled or moved: withdrawn if still queued.
+WITHDRAWN_ON_CANCEL = ("appointment_reminder", "online_consultation_link", "online_consultation_link_clinician",
+                       "payment_request")
+
+
+def when(ctx: AppointmentContext, instant: datetime | None = None) -> str:
+    instant = instant or ctx.starts_at
+    return human(instant, zone(ctx.timezone)) if instant else "the scheduled time"
+
+
+def base_params(ctx: AppointmentContext) -> dict:
+    return {"patient": ctx.patient_name, "clinician": ctx.clinician_name, "centre": ctx.centre_name,
+            "when": when(ctx)}
+
+
+def amount_text(paise: int) -> str:
+    rupees = to_rupees(paise)
+    return f"{rupees:.2f}" if isinstance(rupees, float) else str(rupees)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+async def to_patient(session: AsyncSession, ctx: AppointmentContext, template: str, params: dict,
+                     dedupe_key: str) -> int | None:
+    return await queue_message(session, template=template, recipient=ctx.patient_phone, params=params,
+                               organization_id=ctx.organization_id, recipient_name=ctx.patient_name,
+                               dedupe_key=dedupe_key, appointment_id=ctx.appointment_id, patient_id=ctx.patient_id)
+
+
+async def _context(session: AsyncSession, appointment: Appointment) -> AppointmentContext | None:
+    ctx = await repository.appointment_context(session, appointment.id)
+    if ctx is None:
+        log.warning("notify_without_appointment", appointment_id=appointment.id)
+    return ctx
+
+
+async def appointment_confirmed(session: AsyncSession, appointment: Appointment) -> None:
+    """Booking confirmation to the patient (the Meet link follows separately for ONLINE)."""
+    ctx = await _context(session, appointment)
+    if ctx is None:
+        return
+    params = base_params(ctx) | {"mode": "online" if ctx.mode == "ONLINE" else "in-person",
+                                 "appointment_id": ctx.appointment_id}
+    await to_patient(session, ctx, "booking_confirmation", params, f"confirm:{ctx.appointment_id}")
+
+
+async def appointment_cancelled(session: AsyncSession, appointment: Appointment, reason: str | None) -> None:
+    """Cancellation with reason to the patient; reminders and links still queued are withdrawn."""
+    await repository.withdraw_pending(session, appointment.id, WITHDRAWN_ON_CANCEL, "appointment cancelled")
+    ctx = await _context(session, appointment)
+    if ctx is None:
+        return
+    params = base_params(ctx) | {"reason": (reason or "").strip() or "not given"}
+    await to_patient(session, ctx, "appointment_cancelled", params, f"cancel:{ctx.appointment_id}")
+
+
+async def appointment_rescheduled(session: AsyncSession, old: Appointment, new: Appointment) -> None:
+    """Reschedule notice to the patient; reminders queued for the old time are withdrawn."""
+    if old.id != new.id:
+        await repository.withdraw_pending(session, old.id, WITHDRAWN_ON_CANCEL, "appointment rescheduled")
+    ctx = await _context(session, new)
+    if ctx is None:
+        return
+    params = base_params(ctx) | {"old_when": when(ctx, old.starts_at)}
+    stamp = int(new.starts_at.timestamp()) if new.starts_at else 0
+    await to_patient(session, ctx, "appointment_rescheduled", params, f"reschedule:{old.id}:{new.id}:{stamp}")
+
+
+async def payment_request(session: AsyncSession, appointment: Appointment, *, link_url: str, amount_paise: int) -> None:
+    """Payment link to the patient (a new link is a new message; the same link is sent once)."""
+    ctx = await _context(session, appointment)
+    if ctx is None:
+        return
+    params = base_params(ctx) | {"amount": amount_text(amount_paise), "link": link_url}
+    await to_patient(session, ctx, "payment_request", params, f"payreq:{ctx.appointment_id}:{digest(link_url)}")
+
+
+async def payment_received(session: AsyncSession, appointment: Appointment, *, amount_paise: int) -> None:
+    """Receipt to the patient."""
+    ctx = await _context(session, appointment)
+    if ctx is None:
+        return
+    params = base_params(ctx) | {"amount": amount_text(amount_paise)}
+    await to_patient(session, ctx, "payment_received", params, f"paid:{ctx.appointment_id}:{amount_paise}")
+
+
+async def online_link_ready(session: AsyncSession, appointment: Appointment) -> None:
+    """The Meet link to the patient AND the clinician (once per link: a replaced link goes out again)."""
+    ctx = await _context(session, appointment)
+    if ctx is None or not ctx.meet_link:
+        return
+    params = base_params(ctx) | {"meet_link": ctx.meet_link}
+    key = f"meet:{ctx.appointment_id}:{digest(ctx.meet_link)}"
+    await to_patient(session, ctx, "online_consultation_link", params, f"{key}:patient")
+    if ctx.clinician_phone:
+        await queue_message(session, template="online_consultation_link_clinician", recipient=ctx.clinician_phone,
+                            params=params, organization_id=ctx.organization_id,
+                            recipient_name=ctx.clinician_name, dedupe_key=f"{key}:clinician",
+                            appointment_id=ctx.appointment_id, patient_id=ctx.patient_id)

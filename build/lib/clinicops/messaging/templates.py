@@ -1,0 +1,113 @@
+"""Named message templates: the text sent to people, from parameters.
+
+``TEMPLATES`` holds our text of each message (what the console shows and what the outbox keeps as the body).
+A real WhatsApp provider sends an *approved* template instead; :func:`provider_template` says which one and
+in what order its parameters go. By default the provider template has our name and takes the parameters in
+the order they appear in our text; ``CLINICOPS_WHATSAPP_TEMPLATE_MAP`` (JSON) overrides that per template,
+e.g. ``{"booking_confirmation": {"name": "appt_confirmed_v2", "language": "en_US",
+"params": ["patient", "when", "name:clinician"]}}`` (``key:param`` sends our ``param`` under the provider's
+variable ``key``; Gallabox uses the keys, Meta only the order). The dict is additive: add a template by adding
+a key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from string import Formatter
+
+TEMPLATES: dict[str, str] = {
+    "otp": "{otp} is your verification code for {organization}. It expires in {minutes} minutes. "
+           "Do not share it with anyone.",
+    "booking_confirmation": "Hello {patient}, your {mode} appointment with {clinician} is confirmed for {when} "
+                            "at {centre}. Booking ID: {appointment_id}.",
+    "online_consultation_link": "Hello {patient}, your online consultation with {clinician} is on {when}. "
+                                "Join with this Google Meet link: {meet_link}",
+    "online_consultation_link_clinician": "{clinician}, your online consultation with {patient} is on {when}. "
+                                          "Join with this Google Meet link: {meet_link}",
+    "appointment_rescheduled": "Hello {patient}, your appointment with {clinician} has been rescheduled from "
+                               "{old_when} to {when} at {centre}.",
+    "appointment_cancelled": "Hello {patient}, your appointment with {clinician} on {when} at {centre} has been "
+                             "cancelled. Reason: {reason}",
+    "appointment_reminder": "Reminder: hello {patient}, your appointment with {clinician} is in {lead}, on "
+                            "{when}, {place}.",
+    "payment_request": "Hello {patient}, please pay Rs. {amount} for your appointment with {clinician} on "
+                       "{when}: {link}",
+    "payment_received": "Hello {patient}, we have received Rs. {amount} for your appointment with {clinician} "
+                        "on {when}. Thank you.",
+    "slot_blocked": "Hello {patient}, your appointment with {clinician} on {when} at {centre} cannot go ahead "
+                    "as planned. Our team will contact you to reschedule.",
+}
+
+# Parameters whose values never appear in a history view or a log (the text keeps a placeholder).
+SECRET_PARAMS: dict[str, frozenset[str]] = {"otp": frozenset({"otp"})}
+
+
+class UnknownTemplate(KeyError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProviderTemplate:
+    """How one of our templates is sent as a provider's approved template."""
+
+    name: str
+    language: str
+    # (provider variable key, our parameter name), in the provider template's order.
+    params: tuple[tuple[str, str], ...]
+    # Meta authentication templates repeat the code in a copy-code URL button.
+    code_button: str | None = None
+
+
+def _ordered_names(text: str) -> list[str]:
+    seen: list[str] = []
+    for _, name, _, _ in Formatter().parse(text):
+        if name and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def required_params(template: str) -> set[str]:
+    if template not in TEMPLATES:
+        raise UnknownTemplate(template)
+    return set(_ordered_names(TEMPLATES[template]))
+
+
+def render(template: str, params: dict) -> str:
+    missing = required_params(template) - set(params)
+    if missing:
+        raise ValueError(f"template {template!r} needs {sorted(missing)}")
+    return TEMPLATES[template].format(**{k: ("" if v is None else v) for k, v in params.items()})
+
+
+def render_redacted(template: str, params: dict) -> str:
+    """The text with secret parameters (an OTP) replaced, for history views."""
+    hidden = SECRET_PARAMS.get(template, frozenset())
+    shown = {k: ("******" if k in hidden else v) for k, v in (params or {}).items()}
+    try:
+        return render(template, shown)
+    except (UnknownTemplate, ValueError):
+        return ""
+
+
+@lru_cache(maxsize=8)
+def _overrides(raw: str) -> dict:
+    if not raw.strip():
+        return {}
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("CLINICOPS_WHATSAPP_TEMPLATE_MAP must be a JSON object")
+    return value
+
+
+def provider_template(template: str, *, default_language: str = "en", overrides: str = "") -> ProviderTemplate:
+    """Which approved template (and parameter order) a provider sends for ``template``."""
+    if template not in TEMPLATES:
+        raise UnknownTemplate(template)
+    custom = _overrides(overrides).get(template, {})
+    names = custom.get("params") or _ordered_names(TEMPLATES[template])
+    params = tuple((p.split(":", 1)[0], p.split(":", 1)[1]) if ":" in p else (p, p) for p in names)
+    button = custom.get("codeButton", "otp" if template == "otp" else None)
+    return ProviderTemplate(name=custom.get("name", template), language=custom.get("language", default_language),
+                            params=params, code_button=button)

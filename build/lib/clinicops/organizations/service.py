@@ -1,0 +1,146 @@
+"""Organization lookups shared by every domain, and the centre use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.authz.principal import Principal, Role
+from clinicops.config import get_settings
+from clinicops.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from clinicops.kit import timezones
+from clinicops.organizations import repository
+from clinicops.organizations.models import Centre, Organization
+
+CITIES = ("bangalore", "kochi", "mumbai")
+# Centre fields a PUT may change; anything else in a body is never bound.
+CENTRE_FIELDS = ("name", "city", "address_line1", "address_line2", "pincode", "phone", "timezone", "is_active")
+
+
+async def public_organization(session: AsyncSession) -> Organization:
+    """The organization the hospital surface's public endpoints serve (settings.default_organization)."""
+    org = await repository.by_slug(session, get_settings().default_organization)
+    if org is None or org.status != "ACTIVE":
+        raise NotFound("This service is not set up yet")
+    return org
+
+
+async def get(session: AsyncSession, organization_id: int) -> Organization:
+    org = await session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("Organization not found")
+    return org
+
+
+def normalize_city(value: str) -> str:
+    city = value.strip().lower()
+    if city not in CITIES:
+        raise ValueError(f"city must be one of {', '.join(CITIES)}")
+    return city
+
+
+def _city(value: str) -> str:
+    try:
+        return normalize_city(value)
+    except ValueError as exc:
+        raise ValidationFailed("city", str(exc)) from None
+
+
+async def _reader_org(session: AsyncSession, principal: Principal | None) -> tuple[int, bool]:
+    """(organization, sees inactive centres): staff read their own organization; anyone else the public one."""
+    if principal is not None and principal.is_staff and principal.organization_id is not None:
+        return principal.organization_id, True
+    return (await public_organization(session)).id, False
+
+
+async def list_centres(session: AsyncSession, principal: Principal | None, *, city: str | None = None,
+                       is_active: bool | None = None) -> list[Centre]:
+    organization_id, staff = await _reader_org(session, principal)
+    if not staff:
+        is_active = True
+    return await repository.list_centres(session, organization_id, city=city, is_active=is_active)
+
+
+async def get_centre(session: AsyncSession, principal: Principal | None, centre_id: int) -> Centre:
+    organization_id, staff = await _reader_org(session, principal)
+    centre = await repository.centre_in_org(session, organization_id, centre_id)
+    if centre is None or (not staff and not centre.is_active):
+        raise NotFound("Centre not found")
+    return centre
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        timezones.zone(value)
+    except ValueError:
+        raise ValidationFailed("timezone", "timezone must be an IANA zone such as Asia/Kolkata") from None
+    return value
+
+
+async def create_centre(session: AsyncSession, principal: Principal, *, name: str, city: str,
+                        address_line1: str, address_line2: str | None = None, pincode: str | None = None,
+                        phone: str | None = None, timezone: str | None = None,
+                        is_active: bool = True) -> Centre:
+    assert principal.organization_id is not None
+    centre = Centre(organization_id=principal.organization_id, name=name, city=_city(city),
+                    address_line1=address_line1, address_line2=address_line2, pincode=pincode, phone=phone,
+                    timezone=_check_timezone(timezone or "Asia/Kolkata"), is_active=is_active)
+    return await repository.add_centre(session, centre)
+
+
+def _managed_by(principal: Principal, centre_id: int) -> bool:
+    """An ADMIN manages every centre; a CENTRE_MANAGER the centres assigned to them."""
+    if principal.has(Role.ADMIN):
+        return True
+    if Role.CENTRE_MANAGER not in principal.roles:
+        return False
+    centres = principal.role_centres.get(Role.CENTRE_MANAGER)
+    return centres is None or centre_id in centres
+
+
+async def _managed_centre(session: AsyncSession, principal: Principal, centre_id: int) -> Centre:
+    assert principal.organization_id is not None
+    centre = await repository.centre_in_org(session, principal.organization_id, centre_id)
+    if centre is None or not _managed_by(principal, centre_id):
+        raise NotFound("Centre not found")
+    return centre
+
+
+async def update_centre(session: AsyncSession, principal: Principal, centre_id: int, *,
+                        changes: dict[str, Any]) -> Centre:
+    centre = await _managed_centre(session, principal, centre_id)
+    unknown = set(changes) - set(CENTRE_FIELDS)
+    assert not unknown, unknown
+    if "is_active" in changes and changes["is_active"] != centre.is_active and not principal.has(Role.ADMIN):
+        raise Forbidden("Only an administrator can activate or deactivate a centre")
+    for required in ("name", "city", "address_line1"):
+        if required in changes and not changes[required]:
+            raise ValidationFailed(required, f"{required} cannot be empty")
+    if changes.get("city"):
+        changes["city"] = _city(changes["city"])
+    if changes.get("timezone"):
+        _check_timezone(changes["timezone"])
+    elif "timezone" in changes:
+        del changes["timezone"]
+    for name, value in changes.items():
+        setattr(centre, name, value)
+    return await repository.save_centre(session, centre)
+
+
+async def set_centre_active(session: AsyncSession, principal: Principal, centre_id: int, *,
+                            is_active: bool) -> Centre:
+    centre = await _managed_centre(session, principal, centre_id)
+    centre.is_active = is_active
+    return await repository.save_centre(session, centre)
+
+
+async def delete_centre(session: AsyncSession, principal: Principal, centre_id: int) -> None:
+    """Soft delete; refused while appointments that still hold time lie ahead at this centre."""
+    centre = await _managed_centre(session, principal, centre_id)
+    if await repository.has_future_active_appointments(session, centre.organization_id, centre.id,
+                                                       timezones.utcnow()):
+        raise Conflict("This centre has upcoming appointments; cancel or move them first")
+    centre.is_deleted = True
+    centre.is_active = False
+    await repository.save_centre(session, centre)

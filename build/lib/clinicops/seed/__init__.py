@@ -1,0 +1,1 @@
+"""Data loaders for operators: the demo data set and the first admin."""
