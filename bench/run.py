@@ -156,7 +156,7 @@ def _wait_healthy(port: int, server: subprocess.Popen, timeout_s: float = 60) ->
         if server.poll() is not None:
             raise SystemExit("the API server exited during start-up (see its log)")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health/ready", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -160,14 +160,16 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run_worker(concurrency: int) -> None:
-    from clinicops import jobs
+    """Work the queue until SIGTERM or SIGINT: running jobs finish, then exit 0. A failure of the worker (the
+    database restarting) is not the end of the process: :func:`jobs.work_until` starts it again with backoff."""
+    from clinicops import db, jobs
 
-    app = jobs.get_app()
-    async with app.open_async():
-        # procrastinate's own handlers: SIGTERM/SIGINT stop fetching, let running jobs finish, then return.
-        await jobs.run_worker(concurrency=concurrency, install_signal_handlers=True)
-    from clinicops import db
-
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with jobs.get_app().open_async():
+        await jobs.work_until(stop, concurrency=concurrency)
     await db.dispose()
 
 

@@ -70,7 +70,7 @@ def get_engine() -> AsyncEngine:
             pool_pre_ping=settings.db_pool_pre_ping,
             pool_recycle=1800,
             connect_args={"server_settings": {"application_name": "clinicops", "timezone": "UTC"},
-                          "command_timeout": 30},
+                          "command_timeout": 30, "timeout": 5},  # connecting: fail fast (a 503), never hang
         )
         _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
     return _engine

@@ -23,35 +23,28 @@ from clinicops.logging import configure_logging, get_logger
 log = get_logger("clinicops")
 
 
-async def _run_worker(stop: asyncio.Event) -> None:
-    from clinicops import jobs
-
-    app = jobs.get_app()
-    async with app.open_async():
-        worker = asyncio.create_task(jobs.run_worker(install_signal_handlers=False, concurrency=4))
-        await stop.wait()
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await worker
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Every serving process opens the job app, so work enqueued after a commit is deferred at once (not left
+    for the periodic sweeps); with ``INLINE_WORKER`` it also works the queue, restarted after any failure."""
+    from clinicops import jobs
+
     settings: Settings = app.state.settings
     stop = asyncio.Event()
     worker_task = None
-    if app.state.run_worker:
-        worker_task = asyncio.create_task(_run_worker(stop))
-        log.info("inline_worker_started")
-    try:
-        yield
-    finally:
-        stop.set()
-        if worker_task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(worker_task, timeout=10)
-        await db.dispose()
-        log.info("shutdown_complete", env=settings.env.value)
+    async with jobs.get_app().open_async():
+        if app.state.run_worker:
+            worker_task = asyncio.create_task(jobs.work_until(stop), name="inline-job-worker")
+            log.info("inline_worker_started")
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(worker_task, timeout=10)
+    await db.dispose()
+    log.info("shutdown_complete", env=settings.env.value)
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:

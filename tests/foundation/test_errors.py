@@ -65,7 +65,7 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(client):
     missing = await client.get("/api/v1/definitely/not/here")
     assert missing.status_code == 404
     assert missing.json()["success"] is False and missing.json()["error"]["code"] == "NOT_FOUND"
-    wrong = await client.delete("/api/health")
+    wrong = await client.delete("/api/health/live")
     assert wrong.status_code == 405
     assert wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
 

@@ -1,4 +1,4 @@
-"""Health: 503 with the envelope while the database is down, 200 again when it returns, without a restart."""
+"""Health: 503 with the envelope while the database is down or no job worker reports, 200 again when they return."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _stop(server) -> None:
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=20)
 
 
-async def test_health_is_503_while_the_database_is_down_and_recovers(second_server, monkeypatch, database_url):
+async def test_readiness_is_503_while_the_database_is_down_and_recovers(second_server, monkeypatch, database_url):
     monkeypatch.setenv("CLINICOPS_DATABASE_URL", second_server.get_uri())
     reset_settings()
     await dbmod.dispose()  # the real engine (pool_pre_ping and all) is built from these settings
@@ -37,19 +37,23 @@ async def test_health_is_503_while_the_database_is_down_and_recovers(second_serv
     started = time.monotonic()
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            up = await http.get("/api/health")
+            up = await http.get("/api/health/ready")
             assert up.status_code == 200 and up.json()["database"] == "connected"
 
             _stop(second_server)
-            down = await http.get("/api/health")
+            down = await http.get("/api/health/ready")
             assert down.status_code == 503
             body = down.json()
             assert body["success"] is False and body["error"]["code"] == "SERVICE_UNAVAILABLE"
-            assert body["database"] == "disconnected" and body["status"] == "unhealthy"
+            assert body["database"] == "disconnected"
             assert down.headers["retry-after"]
+            whole = await http.get("/api/health")
+            assert whole.status_code == 503
+            assert whole.json()["database"] == "disconnected" and whole.json()["status"] == "unhealthy"
+            assert (await http.get("/api/health/live")).status_code == 200  # the process itself is fine
 
             second_server.ensure_postgres_running()
-            back = await http.get("/api/health")
+            back = await http.get("/api/health/ready")
             assert back.status_code == 200 and back.json()["database"] == "connected"
     finally:
         await dbmod.dispose()
@@ -90,3 +94,31 @@ async def test_a_data_request_during_an_outage_is_a_503_envelope_and_recovers(se
         await dbmod.dispose()
         monkeypatch.undo()
         reset_settings()
+
+
+async def _heartbeat(db, seconds_ago: float | None) -> None:
+    await db.execute(text("DELETE FROM procrastinate_workers"))
+    if seconds_ago is not None:
+        await db.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                              "VALUES (now() - make_interval(secs => :ago))"), {"ago": seconds_ago})
+    await db.flush()
+
+
+async def test_health_reports_the_job_workers_heartbeat_and_is_503_when_it_is_stale(client, db):
+    """Messages, hold expiry and webhooks stop when no worker runs: the health check must say so."""
+    await _heartbeat(db, 3)
+    fresh = await client.get("/api/health")
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.json()["jobs"] == "running" and fresh.json()["status"] == "healthy"
+    assert 0 <= fresh.json()["jobsHeartbeatAgeSeconds"] < 30
+
+    await _heartbeat(db, 600)
+    stale = await client.get("/api/health")
+    assert stale.status_code == 503 and stale.headers["retry-after"]
+    assert stale.json()["jobs"] == "stale" and stale.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "job worker" in stale.json()["message"]
+    assert (await client.get("/api/health/ready")).status_code == 200  # the API itself can still serve
+
+    await _heartbeat(db, None)
+    none = await client.get("/api/health")
+    assert none.status_code == 503 and none.json()["jobs"] == "stopped"

@@ -13,28 +13,32 @@ async def test_unknown_route_is_a_404_envelope(client):
 
 
 async def test_wrong_method_is_a_405_envelope(client):
-    response = await client.post("/api/health")
+    response = await client.post("/api/health/live")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
 
 
-async def test_health_reports_database(client):
+async def test_health_reports_database_and_jobs(client, db):
+    from sqlalchemy import text
+
+    await db.execute(text("INSERT INTO procrastinate_workers DEFAULT VALUES"))  # a worker that just reported
     response = await client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "healthy" and body["database"] == "connected"
-    assert set(body["data"]) == {"status", "timestamp", "database", "version", "uptime"}
+    assert body["status"] == "healthy" and body["database"] == "connected" and body["jobs"] == "running"
+    assert set(body["data"]) == {"status", "timestamp", "database", "jobs", "jobsHeartbeatAgeSeconds", "version",
+                                 "uptime"}
 
 
 async def test_request_id_is_echoed_or_made(client):
-    mine = await client.get("/api/health", headers={"X-Request-ID": "abc-123"})
+    mine = await client.get("/api/health/live", headers={"X-Request-ID": "abc-123"})
     assert mine.headers["x-request-id"] == "abc-123"
-    made = await client.get("/api/health", headers={"X-Request-ID": "bad id with spaces"})
+    made = await client.get("/api/health/live", headers={"X-Request-ID": "bad id with spaces"})
     assert made.headers["x-request-id"] != "bad id with spaces" and len(made.headers["x-request-id"]) == 32
 
 
 async def test_security_headers(client):
-    response = await client.get("/api/health")
+    response = await client.get("/api/health/live")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
     assert "default-src 'none'" in response.headers["content-security-policy"]
@@ -42,13 +46,13 @@ async def test_security_headers(client):
 
 async def test_body_over_cap_is_413(client, app):
     big = b"x" * (app.state.settings.max_body_bytes + 1)
-    response = await client.post("/api/health", content=big, headers={"content-type": "application/json"})
+    response = await client.post("/api/health/live", content=big, headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 async def test_cors_preflight_and_errors_carry_cors(client):
-    pre = await client.options("/api/health", headers={
+    pre = await client.options("/api/health/live", headers={
         "Origin": "https://admin.example.com", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "Authorization, Content-Type"})
     assert pre.status_code == 200

@@ -37,7 +37,7 @@ def _wait_healthy(port: int, proc: subprocess.Popen, log: Path, timeout: float =
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"server exited early:\n{log.read_text()}"
         try:
-            response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+            response = httpx.get(f"http://127.0.0.1:{port}/api/health/ready", timeout=2)
             if response.status_code == 200:
                 return response.json()
         except httpx.HTTPError:

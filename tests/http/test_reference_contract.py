@@ -289,7 +289,7 @@ async def test_a_generated_request_id_is_logged_exactly_as_sent(client):
     buffer = io.StringIO()
     configure_logging(stream=buffer)
     try:
-        response = await client.get("/api/health", headers={"X-Request-ID": request_id})
+        response = await client.get("/api/health/live", headers={"X-Request-ID": request_id})
     finally:
         configure_logging()
     assert response.headers["x-request-id"] == request_id

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinicops.errors import AppError, envelope
@@ -27,6 +28,46 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
+
+
+# SQLSTATE classes of a database that cannot take the request right now: 08 connection exception, 57 operator
+# intervention (57P01 shutting down, 57P03 starting up: CannotConnectNowError).
+_UNAVAILABLE_CLASSES = ("08", "57")
+UNAVAILABLE_MESSAGE = "The database is unavailable; try again shortly"
+RETRY_AFTER = {"Retry-After": "5"}
+
+
+def _chain(exc: BaseException):
+    """The exception, the driver error it wraps and its causes (bounded: chains can loop)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 8:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.extend([getattr(current, "orig", None), current.__cause__, current.__context__])
+    return seen
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database could not be reached or refused connections for now (a 503)."""
+    for link in _chain(exc):
+        state = getattr(link, "sqlstate", None) or getattr(link, "pgcode", None)
+        if isinstance(state, str) and state[:2] in _UNAVAILABLE_CLASSES:
+            return True
+        if isinstance(link, (OSError, PoolTimeout)) and not isinstance(link, FileNotFoundError):
+            return True
+        if isinstance(link, DBAPIError) and link.connection_invalidated:
+            return True
+        if type(link).__name__ in ("ConnectionDoesNotExistError", "InterfaceError") and \
+                "connection" in str(link).lower() and "closed" in str(link).lower():
+            return True
+    return False
+
+
+def unavailable_response() -> JSONResponse:
+    return _json(503, envelope(503, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE), RETRY_AFTER)
 
 
 def _constraint_error(exc: DBAPIError) -> tuple[int, str, str] | None:
@@ -81,24 +122,26 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database_unavailable", error=type(exc.orig).__name__ if exc.orig else str(exc))
-        return _json(503, envelope(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly"),
-                     {"Retry-After": "5"})
+        log.error("database_unavailable", error=type(exc.orig).__name__ if exc.orig else str(exc)[:200])
+        return unavailable_response()
 
     @app.exception_handler(DBAPIError)
     async def database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        if database_unavailable(exc):  # the database went away or is starting/stopping; the pool reconnects
+            log.error("database_unavailable", error=type(exc.orig).__name__ if exc.orig else str(exc)[:200])
+            return unavailable_response()
         mapped = _constraint_error(exc)
         if mapped:
             return _json(mapped[0], envelope(*mapped))
-        if exc.connection_invalidated:  # the database went away; the pool reconnects on the next request
-            log.error("database_connection_lost", error=type(exc.orig).__name__ if exc.orig else str(exc)[:200])
-            return _json(503, envelope(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly"),
-                         {"Retry-After": "5"})
         log.error("database_error", error=str(exc.orig)[:300] if exc.orig else str(exc)[:300])
         return _json(500, envelope(500, "INTERNAL_ERROR", "Something went wrong on our side"))
 
     @app.exception_handler(OSError)
     async def connection_error(_request: Request, exc: OSError) -> JSONResponse:
         log.error("database_unreachable", error=type(exc).__name__)
-        return _json(503, envelope(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly"),
-                     {"Retry-After": "5"})
+        return unavailable_response()
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.error("database_pool_timeout")
+        return unavailable_response()

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from clinicops.errors import envelope
+from clinicops.http.errors import UNAVAILABLE_MESSAGE, database_unavailable
 from clinicops.logging import get_logger
 
 log = get_logger("clinicops.http")
@@ -62,11 +63,17 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled_error", path=scope.get("path"), method=scope.get("method"))
+        except Exception as exc:
+            if database_unavailable(exc):  # a driver error no handler saw (raised while connecting, say)
+                log.error("database_unavailable", path=scope.get("path"), error=type(exc).__name__)
+                status, code, message = 503, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE
+                extra = [(b"retry-after", b"5")]
+            else:
+                log.exception("unhandled_error", path=scope.get("path"), method=scope.get("method"))
+                status, code, message, extra = 500, "INTERNAL_ERROR", "Something went wrong on our side", []
             if not status_holder["started"]:
-                await send_envelope(send, 500, "INTERNAL_ERROR", "Something went wrong on our side", request_id)
-            status_holder["status"] = 500
+                await send_envelope(send, status, code, message, request_id, extra)
+            status_holder["status"] = status
         finally:
             log.info("request", method=scope.get("method"), path=scope.get("path"),
                      status=status_holder["status"], duration_ms=round((time.perf_counter() - started) * 1000, 1))

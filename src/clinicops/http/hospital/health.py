@@ -1,3 +1,11 @@
+"""Health for operators and load balancers.
+
+- ``/api/health``: the whole system — the database answers and a job worker has a fresh heartbeat (messages,
+  hold expiry, reminders and webhooks depend on it). 503 when either fails; for monitoring and alerts.
+- ``/api/health/ready``: this process can serve requests (its database answers); for the load balancer.
+- ``/api/health/live``: the process answers at all (no database); for the process supervisor.
+"""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,40 +15,78 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from clinicops import __version__, db
+from clinicops import __version__, db, jobs
 from clinicops.kit.timezones import utcnow
 from clinicops.logging import get_logger
 
 log = get_logger("clinicops.health")
 router = APIRouter(tags=["health"])
 STARTED = time.monotonic()
+_UNAVAILABLE = {"Retry-After": "5"}
 
 
-async def _database_connected() -> bool:
+async def _probe() -> tuple[bool, float | None]:
+    """(database connected, seconds since the freshest job-worker heartbeat or None)."""
     try:
         async with asyncio.timeout(3):
             async with db.new_session() as session:
                 await session.execute(text("SELECT 1"))
-        return True
+                try:
+                    return True, await jobs.heartbeat_age(session)
+                except Exception as exc:  # the job schema is missing (an unmigrated database)
+                    log.warning("health_jobs_unknown", error=type(exc).__name__)
+                    return True, None
     except Exception as exc:  # any failure means "not connected"; the pool reconnects when it returns
         log.warning("health_database_unreachable", error=type(exc).__name__)
-        return False
+        return False, None
+
+
+def _jobs_state(connected: bool, age: float | None) -> str:
+    if not connected:
+        return "unknown"
+    if age is None:
+        return "stopped"
+    return "running" if age <= jobs.HEARTBEAT_STALE_AFTER_S else "stale"
+
+
+def _report(status_ok: bool, report: dict, message: str) -> JSONResponse:
+    if status_ok:
+        return JSONResponse({"success": True, **report, "data": report})
+    return JSONResponse(
+        {"success": False, "message": message, **report, "data": report,
+         "error": {"code": "SERVICE_UNAVAILABLE", "message": message}},
+        status_code=503, headers=_UNAVAILABLE)
 
 
 @router.get("/health")
 async def health() -> JSONResponse:
-    connected = await _database_connected()
+    connected, age = await _probe()
+    jobs_state = _jobs_state(connected, age)
+    healthy = connected and jobs_state == "running"
     report = {
-        "status": "healthy" if connected else "unhealthy",
+        "status": "healthy" if healthy else "unhealthy",
         "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
         "database": "connected" if connected else "disconnected",
+        "jobs": jobs_state,
+        "jobsHeartbeatAgeSeconds": None if age is None else round(age, 1),
         "version": __version__,
         "uptime": int(time.monotonic() - STARTED),
     }
-    if connected:
-        return JSONResponse({"success": True, **report, "data": report})
-    message = "The database is unavailable"
-    return JSONResponse(
-        {"success": False, "message": message, **report, "data": report,
-         "error": {"code": "SERVICE_UNAVAILABLE", "message": message}},
-        status_code=503, headers={"Retry-After": "5"})
+    if not connected:
+        message = "The database is unavailable"
+    else:
+        message = "No job worker has reported in the last %d seconds" % jobs.HEARTBEAT_STALE_AFTER_S
+    return _report(healthy, report, message)
+
+
+@router.get("/health/ready")
+async def ready() -> JSONResponse:
+    connected, _age = await _probe()
+    report = {"status": "ready" if connected else "unavailable",
+              "database": "connected" if connected else "disconnected"}
+    return _report(connected, report, "The database is unavailable")
+
+
+@router.get("/health/live")
+async def live() -> JSONResponse:
+    return JSONResponse({"success": True, "status": "alive", "data": {"status": "alive"}})
