@@ -6,65 +6,25 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    env = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    out = log.open("w")
-    return subprocess.Popen([sys.executable, "-m", "clinicops.cli", *args], env=env, stdout=out,
-                            stderr=subprocess.STDOUT, cwd=ROOT)
-
-
-def _wait_healthy(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"server exited early:\n{log.read_text()}"
-        try:
-            response = httpx.get(f"http://127.0.0.1:{port}/api/health/ready", timeout=2)
-            if response.status_code == 200:
-                return response.json()
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"server never became healthy:\n{log.read_text()}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+from tests.processes import free_port, start, stop, wait_ready
 
 
 def test_serve_finishes_an_in_flight_request_after_sigterm_and_exits_0(database_url, tmp_path):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     marker = tmp_path / "in-flight"
-    proc = _start(["serve", "--port", str(port), "--graceful-timeout", "10",
+    proc = start(["serve", "--port", str(port), "--graceful-timeout", "10",
                    "--app", "tests.foundation.shutdown_app:create_app"],
                   {**os.environ, "SHUTDOWN_PROBE_MARKER": str(marker)}, log)
     try:
-        _wait_healthy(port, proc, log)
+        wait_ready(port, proc, log)
         body = b"x" * 2000
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             conn.sendall(b"POST /api/_probe/echo-length HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -86,7 +46,7 @@ def test_serve_finishes_an_in_flight_request_after_sigterm_and_exits_0(database_
         assert json.loads(payload)["data"]["received"] == len(body)
         assert proc.wait(timeout=20) == 0, log.read_text()
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.fixture
@@ -96,13 +56,13 @@ def scratch_database_url(scratch_database):
 
 
 def test_dev_migrates_seeds_and_serves_api_and_worker(scratch_database_url, tmp_path):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "dev.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICOPS_")}
     env.update(CLINICOPS_DATABASE_URL=scratch_database_url, CLINICOPS_DATA_DIR=str(tmp_path / "data"))
-    proc = _start(["dev", "--port", str(port)], env, log)
+    proc = start(["dev", "--port", str(port)], env, log)
     try:
-        health = _wait_healthy(port, proc, log)
+        health = wait_ready(port, proc, log)
         assert health["database"] == "connected"
         output = log.read_text()
         assert f"http://127.0.0.1:{port}" in output
@@ -111,7 +71,7 @@ def test_dev_migrates_seeds_and_serves_api_and_worker(scratch_database_url, tmp_
         messages = httpx.get(f"http://127.0.0.1:{port}/api/dev/messages", timeout=5)
         assert messages.status_code == 200  # development mounts the dev views
     finally:
-        _stop(proc)
+        stop(proc)
     assert proc.returncode == 0, log.read_text()
     engine = create_engine(scratch_database_url.replace("postgresql://", "postgresql+psycopg://", 1),
                            poolclass=NullPool)
