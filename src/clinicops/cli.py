@@ -14,7 +14,6 @@ import signal
 import sys
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 from clinicops.config import Settings, SettingsError, get_settings
 
@@ -97,23 +96,18 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _quiet_signals() -> None:
-    """uvicorn re-raises the signal that stopped it once it has drained; exit 0 instead of dying by it."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
-
-
 def _run_uvicorn(settings: Settings, *, host: str, port: int, workers: int, graceful: int,
-                 app: str = APP_FACTORY) -> None:
+                 app: str = APP_FACTORY) -> int:
     import uvicorn
 
+    from clinicops import serving
     from clinicops.logging import configure_logging
 
     configure_logging()
-    _quiet_signals()
-    uvicorn.run(app, factory=True, host=host, port=port, workers=workers, log_config=None,
-                timeout_graceful_shutdown=graceful, proxy_headers=False, server_header=False,
-                limit_concurrency=None, timeout_keep_alive=5)
+    config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, log_config=None,
+                            timeout_graceful_shutdown=graceful, proxy_headers=False, server_header=False,
+                            limit_concurrency=None, timeout_keep_alive=5)
+    return serving.serve(config, workers=workers)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,9 +118,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     worker_note = "with the job worker inline" if settings.runs_inline_worker else "API only (run clinicops worker)"
     print(f"ClinicOps {settings.env.value} on http://{args.host}:{args.port} ({args.workers} process(es), "
           f"{worker_note}; {_describe_database(settings)})", flush=True)
-    _run_uvicorn(settings, host=args.host, port=args.port, workers=args.workers, graceful=args.graceful_timeout,
-                 app=args.app)
-    return 0
+    return _run_uvicorn(settings, host=args.host, port=args.port, workers=args.workers,
+                        graceful=args.graceful_timeout, app=args.app)
 
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,8 +137,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("The database already held organizations, so no demo data was loaded.")
     print("Press Ctrl+C to stop.\n", flush=True)
-    _run_uvicorn(settings, host=args.host, port=args.port, workers=1, graceful=args.graceful_timeout)
-    return 0
+    return _run_uvicorn(settings, host=args.host, port=args.port, workers=1, graceful=args.graceful_timeout)
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:

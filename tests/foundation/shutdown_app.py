@@ -5,6 +5,7 @@ Served by ``clinicops serve --app tests.foundation.shutdown_app:create_app`` in 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -26,6 +27,11 @@ def create_app():
                 Path(os.environ["SHUTDOWN_PROBE_MARKER"]).touch()  # tells the test the request is in flight
             received += len(chunk)
         return {"success": True, "data": {"received": received}}
+
+    @probe.get("/slow")
+    async def slow(ms: int = 200):
+        await asyncio.sleep(ms / 1000)  # a request that is still running when SIGTERM arrives
+        return {"success": True, "data": {"slept_ms": ms}}
 
     app.include_router(probe)
     return app
