@@ -115,9 +115,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError("--workers must be 1 or more")
     if not settings.database_url:
         migrate_database(settings)  # the embedded database is a development convenience; keep it current
-    worker_note = "with the job worker inline" if settings.runs_inline_worker else "API only (run clinicops worker)"
-    print(f"ClinicOps {settings.env.value} on http://{args.host}:{args.port} ({args.workers} process(es), "
-          f"{worker_note}; {_describe_database(settings)})", flush=True)
+    from clinicops.logging import configure_logging, get_logger
+
+    configure_logging()
+    get_logger("clinicops.serve").info(
+        "serve_starting", env=settings.env.value, url=f"http://{args.host}:{args.port}", processes=args.workers,
+        job_worker="inline" if settings.runs_inline_worker else "separate (clinicops worker)",
+        database=_describe_database(settings))
     return _run_uvicorn(settings, host=args.host, port=args.port, workers=args.workers,
                         graceful=args.graceful_timeout, app=args.app)
 
@@ -143,10 +147,11 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database_url:
         migrate_database(settings)
-    from clinicops.logging import configure_logging
+    from clinicops.logging import configure_logging, get_logger
 
     configure_logging()
-    print(f"ClinicOps job worker (concurrency {args.concurrency}; {_describe_database(settings)})", flush=True)
+    get_logger("clinicops.worker").info("worker_starting", env=settings.env.value, concurrency=args.concurrency,
+                                        database=_describe_database(settings))
     asyncio.run(_run_worker(args.concurrency))
     return 0
 

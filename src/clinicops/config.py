@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     outbound_timeout_s: float = 10.0
 
+    log_level: str = "INFO"
+    log_format: str = "auto"  # auto: coloured lines in development on a terminal, JSON otherwise; json; console
+
     otp_sends_per_phone: str = "3/10m"
     otp_sends_per_phone_daily: str = "10/1d"
     otp_sends_per_ip: str = "30/10m"
@@ -125,6 +128,22 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        chosen = value.strip().lower()
+        if chosen not in ("auto", "json", "console"):
+            raise ValueError("log format must be auto, json or console")
+        return chosen
 
     @field_validator(
         "otp_sends_per_phone",
