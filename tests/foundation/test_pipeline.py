@@ -44,6 +44,30 @@ async def test_security_headers(client):
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
+async def test_a_chunked_body_over_the_cap_is_413_and_a_small_one_is_read(client, app):
+    cap = app.state.settings.max_body_bytes
+
+    async def chunks(total: int, size: int = 64 * 1024):
+        sent = 0
+        while sent < total:
+            piece = min(size, total - sent)
+            sent += piece
+            yield b" " * piece
+
+    too_big = await client.post("/api/auth/login/username-password", content=chunks(cap + 1),
+                                headers={"content-type": "application/json"})
+    assert too_big.status_code == 413, too_big.text
+    assert too_big.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+    async def small():
+        yield b'{"username": "nobody",'
+        yield b' "password": "Wrong-password-1"}'
+
+    read = await client.post("/api/auth/login/username-password", content=small(),
+                             headers={"content-type": "application/json"})
+    assert read.status_code == 401, read.text  # the body was parsed: wrong credentials, not a parse error
+
+
 async def test_body_over_cap_is_413(client, app):
     big = b"x" * (app.state.settings.max_body_bytes + 1)
     response = await client.post("/api/health/live", content=big, headers={"content-type": "application/json"})

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from clinicops.appointments.models import Appointment, AppointmentEvent
 from clinicops.config import get_settings
 from clinicops.kit.timezones import utcnow
+from clinicops.messaging.models import OutboxMessage
 from clinicops.patients.models import PatientRegistration
 from clinicops.payments.models import Payment
 from tests.builders.payments import make_appointment, make_desk_user, rzp_hmac
@@ -195,6 +196,14 @@ async def test_late_payment_for_a_taken_slot_is_marked_for_refund(client, db, cl
     assert payment.status == "SUCCESS" and payment.refund_eligible_paise == payment.amount_paise
     await db.refresh(appointment)
     assert appointment.status == "CANCELLED"
+    # The patient is told the money goes back, never thanked "for your appointment" for a slot that is gone.
+    templates = set((await db.execute(select(OutboxMessage.template).where(
+        OutboxMessage.appointment_id == appointment.id))).scalars())
+    assert "payment_refund_due" in templates and "payment_received" not in templates
+    body = (await db.execute(select(OutboxMessage.body).where(OutboxMessage.appointment_id == appointment.id,
+                                                              OutboxMessage.template == "payment_refund_due"))
+            ).scalar_one()
+    assert "refunded" in body and f"Rs. {payment.amount_paise // 100}" in body
 
 
 async def test_registration_fee_status(client, db, clinic, monkeypatch):

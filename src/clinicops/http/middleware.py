@@ -111,12 +111,12 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
-    """413 for bodies over the cap, whether announced by Content-Length or streamed."""
+    """413 for bodies over the cap, whether announced by Content-Length or sent in chunks.
+
+    A body without a Content-Length is read (up to the cap) before the app sees it: a streamed body that grows
+    past the cap mid-parse would otherwise reach the framework as a body-parsing error (400).
+    """
 
     def __init__(self, app: Any, *, max_bytes: int):
         self.app = app
@@ -126,7 +126,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None:
             try:
                 too_big = int(declared) > self.max_bytes
@@ -135,29 +136,35 @@ class BodyLimitMiddleware:
             if too_big:
                 await send_envelope(send, 413, "PAYLOAD_TOO_LARGE", "The request body is too large")
                 return
-        seen = 0
-        response_started = False
-
-        async def limited_receive() -> dict:
-            nonlocal seen
+            await self.app(scope, receive, send)
+            return
+        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLarge()
-            return message
-
-        async def tracking_send(message: dict) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
                 await send_envelope(send, 413, "PAYLOAD_TOO_LARGE", "The request body is too large")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class TimeoutMiddleware:

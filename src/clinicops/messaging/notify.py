@@ -110,6 +110,15 @@ async def payment_received(session: AsyncSession, appointment: Appointment, *, a
     await to_patient(session, ctx, "payment_received", params, f"paid:{ctx.appointment_id}:{amount_paise}")
 
 
+async def payment_refund_due(session: AsyncSession, appointment: Appointment, *, amount_paise: int) -> None:
+    """The money arrived for a slot that was released and taken meanwhile: it goes back, and the patient is told."""
+    ctx = await _context(session, appointment)
+    if ctx is None:
+        return
+    params = base_params(ctx) | {"amount": amount_text(amount_paise)}
+    await to_patient(session, ctx, "payment_refund_due", params, f"refund-due:{ctx.appointment_id}:{amount_paise}")
+
+
 async def online_link_ready(session: AsyncSession, appointment: Appointment) -> None:
     """The Meet link to the patient AND the clinician (once per link: a replaced link goes out again)."""
     ctx = await _context(session, appointment)

@@ -36,6 +36,9 @@ TEMPLATES: dict[str, str] = {
                        "{when}: {link}",
     "payment_received": "Hello {patient}, we have received Rs. {amount} for your appointment with {clinician} "
                         "on {when}. Thank you.",
+    "payment_refund_due": "Hello {patient}, we have received Rs. {amount}, but your appointment with {clinician} "
+                          "on {when} had already been released and that time is no longer free. The full amount "
+                          "will be refunded to you; our team will contact you to book another time.",
     "slot_blocked": "Hello {patient}, your appointment with {clinician} on {when} at {centre} cannot go ahead "
                     "as planned. Our team will contact you to reschedule.",
 }

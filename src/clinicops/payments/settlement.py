@@ -57,7 +57,10 @@ async def settle_paid(session: AsyncSession, payment: Payment, appointment: Appo
     await _charge_registration(session, payment)
     if appointment is not None:
         appointment = await _confirm(session, appointment, payment, actor_user_id=actor_user_id, actor=actor)
-        await notify.payment_received(session, appointment, amount_paise=payment.amount_paise)
+        if appointment.status == "CANCELLED":  # paid for a slot that is gone: the receipt says it is refunded
+            await notify.payment_refund_due(session, appointment, amount_paise=payment.amount_paise)
+        else:
+            await notify.payment_received(session, appointment, amount_paise=payment.amount_paise)
     await session.flush()
     return True
 
