@@ -81,3 +81,38 @@ async def test_unexpected_exception_is_a_500_envelope_without_internals(db):
         assert SECRET_DETAIL not in response.text
         assert "Traceback" not in response.text and "RuntimeError" not in response.text
         assert response.headers["x-request-id"]
+
+
+async def test_a_database_starting_or_stopping_is_a_503_with_retry_after_not_a_500():
+    """SQLSTATE classes 08 (connection) and 57 (57P03 starting up, 57P01 shutting down), wrapped or raw."""
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError, InternalError
+
+    app = create_app(Settings(env="staging"), run_worker=False)
+    probe = new_router(prefix="/api/_probe")
+    starting = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+    stopping = asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+    lost = asyncpg.exceptions.ConnectionFailureError("connection failure")
+    constraint = asyncpg.exceptions.UniqueViolationError("duplicate key")
+
+    @probe.get("/wrapped/{which}")
+    async def wrapped(which: str):
+        orig = {"starting": starting, "stopping": stopping, "lost": lost, "unique": constraint}[which]
+        raise InternalError("SELECT 1", {}, orig) if which != "unique" else DBAPIError("INSERT", {}, orig)
+
+    @probe.get("/raw")
+    async def raw():
+        raise starting
+
+    app.include_router(probe)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                                 base_url="http://testserver") as http:
+        for which in ("starting", "stopping", "lost"):
+            response = await http.get(f"/api/_probe/wrapped/{which}")
+            assert response.status_code == 503, (which, response.text)
+            assert response.headers["retry-after"] and response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+        raw_response = await http.get("/api/_probe/raw")
+        assert raw_response.status_code == 503 and raw_response.headers["retry-after"]
+        assert raw_response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+        # A real data problem is still not dressed up as an outage.
+        assert (await http.get("/api/_probe/wrapped/unique")).status_code == 409
