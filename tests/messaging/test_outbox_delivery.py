@@ -1,4 +1,5 @@
-"""Outbox delivery through the WhatsApp provider interface: outcomes, backoff, attempts, dedupe, no double send.
+"""Outbox delivery through the WhatsApp provider interface: outcomes, backoff, attempts, dedupe, no double send,
+and a worker dying mid-send strands only the message it was sending.
 
 The provider here is a fake implementing the provider protocol (the edge of WhatsApp); the outbox, its locking
 and the delivery loop are the real ones on PostgreSQL.
@@ -17,7 +18,7 @@ from clinicops import db as dbmod
 from clinicops.config import Settings
 from clinicops.kit.timezones import utcnow
 from clinicops.main import create_app
-from clinicops.messaging import service
+from clinicops.messaging import repository, service, tasks
 from clinicops.messaging.models import OutboxMessage
 from clinicops.messaging.providers import OutgoingMessage, SendResult, TransientSendError, UnknownOutcome
 from tests.builders.people import next_phone
@@ -38,7 +39,7 @@ class FakeProvider:
         if self.delay:
             await asyncio.sleep(self.delay)
         outcome = self.outcomes.pop(0) if self.outcomes else "ok"
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, BaseException):
             raise outcome
         return SendResult(provider=self.name, provider_message_id=f"wamid-{message.id}-{len(self.sent)}")
 
@@ -146,6 +147,68 @@ async def test_two_workers_never_send_one_message_twice(committed):
     async with factory() as check:
         statuses = (await check.execute(select(OutboxMessage.status))).scalars().all()
     assert statuses == ["SENT"] * len(ids)
+
+
+class WorkerDied(BaseException):
+    """A process killed mid-send, as the delivery loop sees it: nothing after this point of the send runs."""
+
+
+async def _statuses(session, ids: list[int]) -> dict[int, tuple[str, int]]:
+    rows = await session.execute(select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.attempts)
+                                 .where(OutboxMessage.id.in_(ids)).execution_options(populate_existing=True))
+    return {message_id: (status, attempts) for message_id, status, attempts in rows.all()}
+
+
+async def test_a_worker_dying_mid_send_strands_only_the_message_in_flight(db):
+    ids = [await _queue(db) for _ in range(6)]
+    dying = FakeProvider("ok", WorkerDied("killed during the second send"))
+    with pytest.raises(WorkerDied):
+        await service.deliver_due(dbmod.unit_of_work, provider=dying)
+    assert dying.sent == ids[:2]
+    assert await _statuses(db, ids) == {ids[0]: ("SENT", 1), ids[1]: ("SENDING", 1),
+                                        **{message_id: ("QUEUED", 0) for message_id in ids[2:]}}
+
+    survivor = FakeProvider()
+    assert await service.deliver_due(dbmod.unit_of_work, provider=survivor) == 4
+    assert survivor.sent == ids[2:]  # every message the dead worker never reached, once each
+
+    # the sweep parks the one in flight as UNKNOWN; nobody resends it
+    await db.execute(update(OutboxMessage).where(OutboxMessage.id == ids[1])
+                     .values(updated_at=func.now() - timedelta(minutes=10)))
+    assert await repository.release_stuck_sending(db, older_than=utcnow() - tasks.STUCK_SENDING_AFTER) == 1
+    assert await service.deliver_due(dbmod.unit_of_work, provider=survivor) == 0
+    assert dying.sent + survivor.sent == ids
+    assert await _statuses(db, ids) == {ids[1]: ("UNKNOWN", 1),
+                                        **{message_id: ("SENT", 1) for message_id in ids if message_id != ids[1]}}
+
+
+async def test_while_a_message_is_in_flight_it_is_the_only_one_claimed(committed):
+    factory, _client = committed
+    async with dbmod.unit_of_work() as session:
+        ids = [await _queue(session) for _ in range(5)]
+    seen: list[dict[str, int]] = []
+
+    class Observing(FakeProvider):
+        async def send(self, message: OutgoingMessage) -> SendResult:
+            async with factory() as other:  # another connection sees only what is committed
+                counts = await other.execute(select(OutboxMessage.status, func.count())
+                                             .group_by(OutboxMessage.status))
+                seen.append(dict(counts.all()))
+            return await super().send(message)
+
+    provider = Observing()
+    assert await service.deliver_due(dbmod.unit_of_work, provider=provider) == len(ids)
+    assert provider.sent == ids
+    expected = [{"SENT": n, "SENDING": 1, "QUEUED": len(ids) - n - 1} for n in range(len(ids))]
+    assert seen == [{status: count for status, count in counts.items() if count} for counts in expected]
+
+
+async def test_limit_bounds_the_messages_one_call_attempts(db):
+    ids = [await _queue(db) for _ in range(5)]
+    provider = FakeProvider()
+    assert await service.deliver_due(dbmod.unit_of_work, provider=provider, limit=3) == 3
+    assert provider.sent == ids[:3]
+    assert [status for status, _ in (await _statuses(db, ids[3:])).values()] == ["QUEUED", "QUEUED"]
 
 
 async def test_dev_messages_lists_a_phones_messages_newest_first(db, client):

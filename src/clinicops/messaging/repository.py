@@ -27,25 +27,37 @@ async def insert_message(session: AsyncSession, values: dict) -> int | None:
     return (await session.execute(stmt.returning(OutboxMessage.id))).scalar_one_or_none()
 
 
-async def claim_due(session: AsyncSession, *, limit: int, now: datetime) -> list[OutboxMessage]:
-    """Lock due messages (other workers skip them) and mark them SENDING."""
-    rows = (await session.execute(
+async def claim_next(session: AsyncSession, *, now: datetime) -> OutboxMessage | None:
+    """Lock the next due message (other workers skip it), mark it SENDING and count the attempt.
+
+    One row, because the caller commits the claim and sends at once: a worker that dies can strand only the
+    message it was sending, never a batch of claimed but unsent ones.
+    """
+    row = (await session.execute(
         select(OutboxMessage)
         .where(OutboxMessage.status == "QUEUED", OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
+        .limit(1)
         .with_for_update(skip_locked=True)
-    )).scalars().all()
-    for row in rows:
-        row.status = "SENDING"
-        row.attempts += 1
-        row.updated_at = now
+    )).scalar_one_or_none()
+    if row is None:
+        return None
+    row.status = "SENDING"
+    row.attempts += 1
+    row.updated_at = now
     await session.flush()
-    return list(rows)
+    return row
+
+
+async def record_outcome(session: AsyncSession, message_id: int, *, status: str, fields: dict) -> None:
+    """Store what the provider's answer means for a claimed message (SENT, QUEUED again, FAILED or UNKNOWN)."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(status=status, updated_at=func.now(), **fields))
 
 
 async def release_stuck_sending(session: AsyncSession, *, older_than: datetime) -> int:
-    """A worker that died mid-send leaves SENDING rows: their outcome is unknown, never blindly resent."""
+    """A worker that died mid-send leaves its one SENDING row: its outcome is unknown, never blindly resent."""
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "SENDING", OutboxMessage.updated_at < older_than)

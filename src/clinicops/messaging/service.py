@@ -44,28 +44,31 @@ async def queue_message(session: AsyncSession, *, template: str, recipient: str,
 
 
 async def deliver_due(session_factory, *, provider: WhatsAppProvider | None = None, limit: int = 20) -> int:
-    """Claim due messages, send each, record the outcome. Returns how many were attempted.
+    """Send due messages one at a time, until none is due or ``limit`` were attempted; returns how many were.
 
-    Claiming commits before any network call, so a crash mid-send leaves the row SENDING (later UNKNOWN),
-    never QUEUED: a message whose outcome is unknown is not blindly resent.
+    Each message is claimed in its own short transaction (locked with SKIP LOCKED, so concurrent workers take
+    different rows; marked SENDING, attempt counted, committed) just before its send, and its outcome is stored
+    in a second one. The claim commits before the network call, so a crash mid-send leaves that one row SENDING
+    (the sweep parks it as UNKNOWN), never QUEUED: a message whose outcome is unknown is not blindly resent.
+    Every other due message is still QUEUED, for this worker's next turn or any other worker.
     """
     provider = provider or get_provider()
-    async with session_factory() as session:
-        claimed = await repository.claim_due(session, limit=limit, now=utcnow())
-        batch = [OutgoingMessage(id=m.id, recipient=m.recipient, recipient_name=m.recipient_name,
-                                 template=m.template, params=dict(m.params or {}), body=m.body, attempt=m.attempts)
-                 for m in claimed]
-        limits = {m.id: m.max_attempts for m in claimed}
-    for outgoing in batch:
-        status, fields = await _send_one(provider, outgoing, limits[outgoing.id])
+    attempted = 0
+    while attempted < limit:
         async with session_factory() as session:
-            row = await repository.get(session, outgoing.id)
-            if row is None:
-                continue
-            row.status = status
-            for key, value in fields.items():
-                setattr(row, key, value)
-    return len(batch)
+            claimed = await repository.claim_next(session, now=utcnow())
+            if claimed is None:
+                break
+            outgoing = OutgoingMessage(id=claimed.id, recipient=claimed.recipient,
+                                       recipient_name=claimed.recipient_name, template=claimed.template,
+                                       params=dict(claimed.params or {}), body=claimed.body,
+                                       attempt=claimed.attempts)
+            max_attempts = claimed.max_attempts
+        attempted += 1
+        status, fields = await _send_one(provider, outgoing, max_attempts)
+        async with session_factory() as session:
+            await repository.record_outcome(session, outgoing.id, status=status, fields=fields)
+    return attempted
 
 
 async def _send_one(provider: WhatsAppProvider, outgoing: OutgoingMessage, max_attempts: int) -> tuple[str, dict]:

@@ -9,6 +9,10 @@ from clinicops.jobs import tasks
 from clinicops.kit.timezones import utcnow
 from clinicops.messaging import reminders, repository, service
 
+# A row is SENDING only from its claim to the end of its one send, which the outbound timeouts bound to seconds;
+# a row still SENDING after this long belongs to a worker that died mid-send, and its outcome is unknown.
+STUCK_SENDING_AFTER = timedelta(minutes=5)
+
 
 @tasks.task(name="messaging.deliver_outbox", queueing_lock="deliver_outbox", retry=3)
 async def deliver_outbox() -> None:
@@ -19,8 +23,10 @@ async def deliver_outbox() -> None:
 @tasks.periodic(cron="* * * * * */15", periodic_id="outbox-sweep")
 @tasks.task(name="messaging.sweep_outbox", queueing_lock="sweep_outbox")
 async def sweep_outbox(timestamp: int) -> None:
+    """Park the message a dead worker was sending as UNKNOWN, then deliver whatever is due (a lost wake-up,
+    a retry whose backoff ended, the messages a killed worker never reached)."""
     async with unit_of_work() as session:
-        await repository.release_stuck_sending(session, older_than=utcnow() - timedelta(minutes=5))
+        await repository.release_stuck_sending(session, older_than=utcnow() - STUCK_SENDING_AFTER)
     while await service.deliver_due(unit_of_work) > 0:
         pass
 
