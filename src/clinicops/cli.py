@@ -174,7 +174,7 @@ async def _run_worker(concurrency: int) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="clinicops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="clinicops", description="ClinicOps: serve the API, run the job worker, migrate, seed.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     dev = sub.add_parser("dev", help="embedded PostgreSQL, migrations, demo data, API + worker on one port")
