@@ -21,6 +21,7 @@ os.environ.setdefault("CLINICOPS_DATA_DIR", str(Path(__file__).resolve().parent.
 TEST_DBNAME = f"clinicops_test_{os.getpid()}"
 os.environ["CLINICOPS_EMBEDDED_DBNAME"] = TEST_DBNAME
 os.environ.setdefault("CLINICOPS_INLINE_WORKER", "false")
+os.environ.setdefault("CLINICOPS_CORS_ORIGINS", "https://admin.example.com,http://localhost:3000")
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     google_calendar_id: str = "primary"
     google_impersonate_user: str = ""
 
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    # Unset: no cross-origin browser access, except loopback origins (any port) in development.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 10 * 1024 * 1024
     request_timeout_s: float = 30.0
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -168,6 +169,13 @@ class Settings(BaseSettings):
     def shows_internals(self) -> bool:
         """Stack traces and /docs are for development only."""
         return self.env == Environment.DEVELOPMENT
+
+    @property
+    def cors_origin_regex(self) -> str | None:
+        """Development front ends on this machine (``npm run dev`` on any port) may call the API."""
+        if self.env == Environment.DEVELOPMENT:
+            return r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?"
+        return None
 
     @property
     def runs_inline_worker(self) -> bool:

@@ -72,9 +72,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware, show_internals=settings.shows_internals)
     app.add_middleware(
-        CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials="*" not in settings.cors_origins,
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_origin_regex=settings.cors_origin_regex,
+        allow_credentials="*" not in settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
-        expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
+        expose_headers=["X-Request-ID", "Retry-After", "X-Total-Count"], max_age=600,
     )
     return app

@@ -128,13 +128,21 @@ async def test_static_refresh_works_repeatedly_then_stops_after_logout(client, d
     assert (await client.get("/api/auth/me", headers=auth(data["accessToken"]))).status_code == 401
 
 
-async def test_logout_with_only_the_refresh_token(client, db):
+async def test_logout_needs_the_access_token_as_the_design_table_says(client, db):
     org = await served_org(db)
     await make_staff(db, org=org, username="leaver")
     data = await staff_sign_in(client, "leaver")
-    assert (await client.post("/api/auth/logout", json={"refreshToken": data["refreshToken"]})).status_code == 200
+    for path in ("/api/auth/logout", "/api/patient-auth/logout"):
+        assert (await client.post(path)).status_code == 401
+        refused = await client.post(path, json={"refreshToken": data["refreshToken"]})
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "UNAUTHORIZED"
+        assert (await client.post(path, headers=auth("not-a-token"))).status_code == 401
+    # Nothing was revoked by the refused calls; with the token, logout ends the session.
+    assert (await client.post("/api/auth/refresh", json={"refreshToken": data["refreshToken"]})).status_code == 200
+    out = await client.post("/api/auth/logout", headers=auth(data["accessToken"]),
+                            json={"refreshToken": data["refreshToken"]})
+    assert out.status_code == 200
     assert (await client.post("/api/auth/refresh", json={"refreshToken": data["refreshToken"]})).status_code == 401
-    assert (await client.post("/api/auth/logout")).status_code == 401  # nothing identifies a session
 
 
 async def test_patient_static_refresh_and_logout(client, db):

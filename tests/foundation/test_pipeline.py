@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+
 
 async def test_unknown_route_is_a_404_envelope(client):
     response = await client.get("/api/no-such-thing")
@@ -84,3 +87,54 @@ async def test_cors_preflight_and_errors_carry_cors(client):
     err = await client.get("/api/nope", headers={"Origin": "https://admin.example.com"})
     assert err.status_code == 404
     assert err.headers.get("access-control-allow-origin") in ("*", "https://admin.example.com")
+
+
+async def _preflight(app, origin: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        return await http.options("/api/centres", headers={"Origin": origin, "Access-Control-Request-Method": "GET",
+                                                           "Access-Control-Request-Headers": "authorization"})
+
+
+@pytest.mark.parametrize(("env", "origin", "allowed"), [
+    ("development", "http://localhost:5173", True),
+    ("development", "http://127.0.0.1:3000", True),
+    ("development", "http://[::1]:8080", True),
+    ("development", "https://evil.example", False),
+    ("development", "http://localhost.evil.example", False),
+    ("staging", "http://localhost:5173", False),
+    ("staging", "https://admin.example.com", False),
+    ("production", "https://admin.example.com", False),
+])
+async def test_cors_default_allows_no_origin_outside_development_and_only_loopback_in_it(env, origin, allowed):
+    from clinicops.config import Settings
+    from clinicops.main import create_app
+
+    settings = Settings(env=env, cors_origins=[], database_url="postgresql://unused@127.0.0.1/none")
+    response = await _preflight(create_app(settings, run_worker=False), origin)
+    assert (response.headers.get("access-control-allow-origin") == origin) is allowed, response.headers
+    assert response.headers.get("access-control-allow-origin") != "*"
+
+
+async def test_cors_listed_origins_and_the_total_count_header_are_exposed():
+    from clinicops.config import Settings
+    from clinicops.main import create_app
+
+    settings = Settings(env="staging", cors_origins=["https://admin.example.com"])
+    app = create_app(settings, run_worker=False)
+    assert (await _preflight(app, "https://admin.example.com")).headers["access-control-allow-origin"] == \
+        "https://admin.example.com"
+    assert "access-control-allow-origin" not in (await _preflight(app, "https://other.example")).headers
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        response = await http.get("/api/health/live", headers={"Origin": "https://admin.example.com"})
+    assert "x-total-count" in response.headers["access-control-expose-headers"].lower()
+
+
+async def test_every_response_tells_browsers_and_proxies_not_to_store_it(client, db):
+    from tests.builders.auth import served_org
+    from tests.builders.people import bearer, make_staff
+
+    org = await served_org(db)
+    admin = await make_staff(db, org=org, role="ADMIN")
+    for path in ("/api/patients", "/api/appointments", "/api/auth/me", "/api/nope"):
+        response = await client.get(path, headers=bearer(admin))
+        assert response.headers["cache-control"] == "no-store", path

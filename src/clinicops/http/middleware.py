@@ -103,6 +103,10 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 extra = list(self.headers)
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                if b"cache-control" not in present:
+                    # Responses carry patient data, tokens and schedules: no browser or proxy keeps a copy.
+                    extra.append((b"cache-control", b"no-store"))
                 if not is_docs:
                     extra.append((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
                 message["headers"] = [*message.get("headers", []), *extra]

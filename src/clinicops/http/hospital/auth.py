@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import service
 from clinicops.authz.principal import Principal
-from clinicops.http.deps import client_ip, get_db, optional_principal, require
+from clinicops.http.deps import client_ip, get_db, require
 from clinicops.http.hospital.wire import Field, HospitalInput, field_validator, phone_field, staff_user
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
@@ -104,8 +104,10 @@ async def refresh(body: RefreshIn, client: service.Client = Depends(caller), db:
 
 
 @router.post("/logout")
-async def logout(body: LogoutIn | None = None, principal: Principal | None = Depends(optional_principal),
+async def logout(body: LogoutIn | None = None, principal: Principal = Depends(require()),
                  db: AsyncSession = Depends(get_db)):
+    """Auth required (the design's endpoint table): ends the session the access token names, and the one a
+    refresh token in the body belongs to."""
     await service.logout(db, principal, refresh_token=body.refresh_token if body else None)
     return ok(None, "Logged out successfully")
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.auth import service
 from clinicops.auth.models import User
 from clinicops.authz.principal import Principal
-from clinicops.http.deps import get_db, optional_principal, require_patient
+from clinicops.http.deps import get_db, require_patient
 from clinicops.http.hospital.auth import LogoutIn, PhoneIn, PhoneOtpIn, RefreshIn, caller
 from clinicops.http.hospital.wire import Field, HospitalInput, field_validator
 from clinicops.http.routing import new_router
@@ -108,8 +108,10 @@ async def refresh_token(body: RefreshIn, client: service.Client = Depends(caller
 
 
 @router.post("/logout")
-async def logout(body: LogoutIn | None = None, principal: Principal | None = Depends(optional_principal),
+async def logout(body: LogoutIn | None = None, principal: Principal = Depends(require_patient),
                  db: AsyncSession = Depends(get_db)):
+    """Auth required (the design's endpoint table): ends the session the access token names, and the one a
+    refresh token in the body belongs to."""
     await service.logout(db, principal, refresh_token=body.refresh_token if body else None)
     return ok(None, "Logged out successfully")
 
