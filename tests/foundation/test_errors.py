@@ -116,3 +116,29 @@ async def test_a_database_starting_or_stopping_is_a_503_with_retry_after_not_a_5
         assert raw_response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
         # A real data problem is still not dressed up as an outage.
         assert (await http.get("/api/_probe/wrapped/unique")).status_code == 409
+
+
+async def test_error_text_a_front_desk_can_act_on(client):
+    broken = await client.post("/api/auth/login/username-password", content=b'{"username": "a", "password": ',
+                               headers={"content-type": "application/json"})
+    assert broken.status_code == 422
+    assert broken.json()["error"]["details"][0]["field"] == "body"
+    assert "not valid JSON" in broken.json()["message"] and "decode error" not in broken.json()["message"]
+
+    for raw, name in ((b'{"username": NaN, "password": "x"}', "NaN"),
+                      (b'{"username": Infinity, "password": "x"}', "Infinity"),
+                      (b'{"username": -Infinity, "password": "x"}', "Infinity")):
+        response = await client.post("/api/auth/login/username-password", content=raw,
+                                     headers={"content-type": "application/json"})
+        assert response.status_code == 422
+        detail = response.json()["error"]["details"][0]
+        assert detail["field"] == "username" and name in detail["message"], response.text
+
+    for path, field in (("/api/clinicians/abc", "clinician_id"), ("/api/centres/1x", "centre_id"),
+                        ("/api/appointments/abc/history", "appointment_id")):
+        response = await client.get(path)
+        assert response.status_code == 422, (path, response.text)
+        detail = response.json()["error"]["details"][0]
+        assert detail["field"] == field and "whole number" in detail["message"]
+    assert (await client.get("/api/clinicians/abc/nothing-like-this")).status_code == 404
+    assert (await client.get("/api/no-such-thing/abc")).status_code == 404

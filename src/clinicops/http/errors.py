@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -90,6 +92,59 @@ def _constraint_error(exc: DBAPIError) -> tuple[int, str, str] | None:
     return None
 
 
+def _detail(err: dict) -> dict[str, str]:
+    """One field-level message a front desk can act on."""
+    kind = err.get("type")
+    if kind == "json_invalid":
+        reason = (err.get("ctx") or {}).get("error") or "it could not be parsed"
+        position = err.get("loc", (None, None))[-1]
+        where = f" (at character {position})" if isinstance(position, int) else ""
+        return {"field": "body", "message": f"The request body is not valid JSON{where}: {reason}"}
+    value = err.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        name = "NaN" if math.isnan(value) else "Infinity"
+        return {"field": _field(tuple(err.get("loc", ()))), "message": f"{name} is not an allowed value"}
+    message = str(err.get("msg", "Invalid value"))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return {"field": _field(tuple(err.get("loc", ()))), "message": message}
+
+
+_INT_PARAM = re.compile(r"\{(\w+):int\}")
+
+
+def _loose_id_routes(app: FastAPI) -> list[tuple[re.Pattern[str], list[str]]]:
+    """Each route with integer path parameters, as a pattern that takes any text where the integer goes."""
+    from fastapi.routing import iter_route_contexts
+
+    patterns = []
+    for context in iter_route_contexts(app.routes):
+        path = getattr(context, "path", None) or ""
+        names = _INT_PARAM.findall(path)
+        if not names:
+            continue
+        pieces = re.split(r"(\{\w+(?::\w+)?\})", path)
+        regex = "".join(
+            f"(?P<{piece[1:-1].split(':')[0]}>[^/]+)" if piece.startswith("{") else re.escape(piece)
+            for piece in pieces)
+        patterns.append((re.compile(f"^{regex}$"), names))
+    return patterns
+
+
+def _malformed_id(request: Request) -> tuple[str, str] | None:
+    """(name, text) of the path parameter that failed its int convertor, when the path names a real route."""
+    patterns = getattr(request.app.state, "loose_id_routes", None)
+    if patterns is None:
+        patterns = request.app.state.loose_id_routes = _loose_id_routes(request.app)
+    for pattern, names in patterns:
+        match = pattern.match(request.url.path)
+        if match:
+            bad = [(name, match.group(name)) for name in names if not match.group(name).isdigit()]
+            if bad:
+                return bad[0]
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -97,21 +152,21 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = []
-        for err in exc.errors():
-            message = str(err.get("msg", "Invalid value"))
-            if message.startswith("Value error, "):
-                message = message[len("Value error, "):]
-            details.append({"field": _field(tuple(err.get("loc", ()))), "message": message})
+        details = [_detail(err) for err in exc.errors()]
         first = details[0] if details else {"field": "body", "message": "Invalid request"}
         message = f"{first['field']}: {first['message']}"
         return _json(422, envelope(422, "VALIDATION_ERROR", message, details))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
         if exc.status_code == 404 and message == "Not Found":
+            malformed = _malformed_id(request)
+            if malformed:  # /api/clinicians/abc: the route exists, its id does not parse
+                name, text = malformed
+                detail = {"field": name, "message": f"{text[:40]!r} is not an id: ids are whole numbers"}
+                return _json(422, envelope(422, "VALIDATION_ERROR", f"{name}: {detail['message']}", [detail]))
             message = "No such endpoint"
         return _json(exc.status_code, envelope(exc.status_code, code, message), getattr(exc, "headers", None))
 
