@@ -11,9 +11,12 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import sys
 import warnings
 from collections.abc import Sequence
+
+from pydantic import ValidationError
 
 from clinicops.config import Settings, SettingsError, get_settings
 
@@ -82,13 +85,16 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
     from clinicops.seed import admin
 
     slug = args.org or settings.default_organization
+    # The default organization is created on a first deployment; a named one must exist (a typo must not
+    # quietly create a second tenant) unless --create-org says so.
+    create_org = args.create_org or args.org is None
     try:
-        admin.check_inputs(args.username, args.password, args.phone)
+        admin.check_inputs(args.username, args.password, args.phone, args.email)
         if not settings.database_url:
             migrate_database(settings)
         created = asyncio.run(_with_database(lambda: admin.create_admin(
             username=args.username, password=args.password, phone=args.phone, full_name=args.name,
-            organization_slug=slug, email=args.email)))
+            organization_slug=slug, email=args.email, create_organization=create_org)))
     except admin.AdminRefused as exc:
         raise CommandError(str(exc)) from None
     org_note = " (organization created)" if created.organization_created else ""
@@ -110,9 +116,22 @@ def _run_uvicorn(settings: Settings, *, host: str, port: int, workers: int, grac
     return serving.serve(config, workers=workers)
 
 
+def _ensure_port_free(host: str, port: int) -> None:
+    """Say so before anything else happens (migrations, banners) when another process holds the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is ClinicOps already "
+                               f"running?); choose another port with --port {port + 1}") from None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers < 1:
         raise CommandError("--workers must be 1 or more")
+    _ensure_port_free(args.host, args.port)
     if not settings.database_url:
         migrate_database(settings)  # the embedded database is a development convenience; keep it current
     from clinicops.logging import configure_logging, get_logger
@@ -129,6 +148,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from clinicops.seed import demo
 
+    _ensure_port_free(args.host, args.port)
     print(f"Starting the {_describe_database(settings)} and applying migrations...", flush=True)
     migrate_database(settings)
     result = asyncio.run(_with_database(demo.seed_if_empty))
@@ -211,7 +231,9 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--phone", required=True, help="10-digit mobile number")
     admin.add_argument("--name", default=None, help="full name (default: the username)")
     admin.add_argument("--email", default=None)
-    admin.add_argument("--org", default=None, help="organization slug (default CLINICOPS_DEFAULT_ORGANIZATION)")
+    admin.add_argument("--org", default=None, help="organization slug (default CLINICOPS_DEFAULT_ORGANIZATION, "
+                                                    "created if missing)")
+    admin.add_argument("--create-org", action="store_true", help="create the --org organization if it is missing")
     admin.set_defaults(handler=cmd_create_admin)
     return parser
 
@@ -229,8 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"clinicops: {exc}", file=sys.stderr)
         return EXIT_SETTINGS
-    except ValueError as exc:  # pydantic: a malformed value (a bad rate limit, an unknown environment)
-        print(f"clinicops: invalid settings:\n{exc}", file=sys.stderr)
+    except ValidationError as exc:  # a malformed value (a bad rate limit, URL or environment): one line each
+        for error in exc.errors():
+            name = "CLINICOPS_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            print(f"clinicops: invalid setting {name}: {message}", file=sys.stderr)
         return EXIT_SETTINGS
     from sqlalchemy.exc import DBAPIError
 

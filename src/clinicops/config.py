@@ -130,6 +130,21 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from sqlalchemy.engine import make_url
+
+        try:
+            url = make_url(value.strip())
+        except Exception as exc:  # sqlalchemy's parse errors name the bad part (a port that is not a number)
+            raise ValueError(f"not a database URL: {exc}") from None
+        if url.get_backend_name() not in ("postgresql", "postgres"):
+            raise ValueError("must be a PostgreSQL URL: postgresql://user:password@host:5432/database")
+        return value.strip()
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops import db
 from clinicops.kit import all_models  # noqa: F401  (every table, so foreign keys resolve)
+from clinicops.auth import credentials
 from clinicops.auth.models import User, UserRole
 from clinicops.auth.passwords import hash_password
 from clinicops.kit import phones
 from clinicops.organizations.models import Organization
 
-MIN_PASSWORD_LENGTH = 8
 
 
 class AdminRefused(Exception):
@@ -30,11 +30,16 @@ class CreatedAdmin:
     organization_created: bool
 
 
-def check_inputs(username: str, password: str, phone: str) -> str:
-    if not username.strip() or len(username.strip()) > 50:
-        raise AdminRefused("--username must be 1 to 50 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AdminRefused(f"--password must be at least {MIN_PASSWORD_LENGTH} characters")
+def check_inputs(username: str, password: str, phone: str, email: str | None = None) -> str:
+    """The API's rules for a staff account (``auth.credentials``); returns the phone in E.164."""
+    for problem in (credentials.username_problem(username.strip()), credentials.password_problem(password)):
+        if problem:
+            raise AdminRefused(f"--{problem}")
+    if email is not None:
+        try:
+            credentials.normalized_email(email)
+        except ValueError as exc:
+            raise AdminRefused(f"--{exc}") from None
     digits = "".join(ch for ch in phone if ch.isdigit())
     if len(digits) != 10:
         raise AdminRefused("--phone must be a 10-digit mobile number")
@@ -44,10 +49,12 @@ def check_inputs(username: str, password: str, phone: str) -> str:
         raise AdminRefused(f"--phone: {exc}") from None
 
 
-async def _organization(session: AsyncSession, slug: str) -> tuple[Organization, bool]:
+async def _organization(session: AsyncSession, slug: str, *, create: bool) -> tuple[Organization, bool]:
     org = (await session.execute(select(Organization).where(Organization.slug == slug))).scalar_one_or_none()
     if org is not None:
         return org, False
+    if not create:
+        raise AdminRefused(f"no organization '{slug}': check --org, or pass --create-org to create it")
     org = Organization(slug=slug, name=slug.replace("-", " ").title(), kind="CHAIN", timezone="Asia/Kolkata")
     session.add(org)
     await session.flush()
@@ -66,13 +73,15 @@ async def _refuse_duplicates(session: AsyncSession, org: Organization, username:
 
 
 async def create_admin(*, username: str, password: str, phone: str, organization_slug: str,
-                       full_name: str | None = None, email: str | None = None) -> CreatedAdmin:
-    """Create an ADMIN for all centres of ``organization_slug`` (created as a CHAIN when missing)."""
-    e164 = check_inputs(username, password, phone)
+                       full_name: str | None = None, email: str | None = None,
+                       create_organization: bool = False) -> CreatedAdmin:
+    """Create an ADMIN for all centres of ``organization_slug`` (created as a CHAIN when missing, if allowed)."""
+    e164 = check_inputs(username, password, phone, email)
     username = username.strip()
+    email = credentials.normalized_email(email) if email else None
     try:
         async with db.unit_of_work() as session:
-            org, created = await _organization(session, organization_slug)
+            org, created = await _organization(session, organization_slug, create=create_organization)
             await _refuse_duplicates(session, org, username, e164)
             user = User(organization_id=org.id, user_type="STAFF", phone=e164, email=email, username=username,
                         full_name=full_name or username, password_hash=hash_password(password), is_active=True)

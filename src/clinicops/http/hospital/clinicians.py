@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator, EmailStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicops.auth import credentials
 from clinicops.authz.principal import Principal, Role
 from clinicops.clinicians import availability, service as clinicians
 from clinicops.clinicians.availability import RuleSpec
@@ -174,8 +175,9 @@ class ClinicianIn(HospitalInput):
     @field_validator("password")
     @classmethod
     def _password(cls, value: str | None) -> str | None:
-        if value and len(value) < 8:
-            raise ValueError("password must be at least 8 characters")
+        problem = credentials.password_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
         return value or None
 
     def account(self) -> clinicians.Account:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import EmailStr, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.auth import staff
+from clinicops.auth import credentials, staff
 from clinicops.authz.principal import Principal, Role
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
@@ -23,7 +23,7 @@ admin = require(Role.ADMIN)
 _NAME = either("fullName", "full_name", "name")
 _ROLE = either("role", "roleId", "role_id")
 _CENTRES = either("centreIds", "centre_ids", "centreId", "centre_id")
-_USERNAME = r"^[A-Za-z0-9._@-]{3,50}$"
+_USERNAME = credentials.USERNAME_PATTERN
 
 
 def wire(view: staff.StaffView) -> dict[str, Any]:
@@ -64,7 +64,8 @@ class StaffCreate(_StaffFields):
     phone: str
     email: EmailStr | None = None
     username: str | None = Field(None, pattern=_USERNAME)
-    password: str | None = Field(None, min_length=8, max_length=128)
+    password: str | None = Field(None, min_length=credentials.PASSWORD_MIN_LENGTH,
+                                 max_length=credentials.PASSWORD_MAX_LENGTH)
     role: Role | None = Field(None, validation_alias=_ROLE)
     centre_ids: list[int] = Field(default_factory=list, validation_alias=_CENTRES)
 
@@ -74,7 +75,8 @@ class StaffUpdate(_StaffFields):
     phone: str | None = None
     email: EmailStr | None = None
     username: str | None = Field(None, pattern=_USERNAME)
-    password: str | None = Field(None, min_length=8, max_length=128)
+    password: str | None = Field(None, min_length=credentials.PASSWORD_MIN_LENGTH,
+                                 max_length=credentials.PASSWORD_MAX_LENGTH)
     role: Role | None = Field(None, validation_alias=_ROLE)
     centre_ids: list[int] | None = Field(None, validation_alias=_CENTRES)
     is_active: bool | None = None
