@@ -93,11 +93,13 @@ async def test_a_database_starting_or_stopping_is_a_503_with_retry_after_not_a_5
     starting = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
     stopping = asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
     lost = asyncpg.exceptions.ConnectionFailureError("connection failure")
+    crowded = asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already")
     constraint = asyncpg.exceptions.UniqueViolationError("duplicate key")
 
     @probe.get("/wrapped/{which}")
     async def wrapped(which: str):
-        orig = {"starting": starting, "stopping": stopping, "lost": lost, "unique": constraint}[which]
+        orig = {"starting": starting, "stopping": stopping, "lost": lost, "crowded": crowded,
+                "unique": constraint}[which]
         raise InternalError("SELECT 1", {}, orig) if which != "unique" else DBAPIError("INSERT", {}, orig)
 
     @probe.get("/raw")
@@ -107,7 +109,7 @@ async def test_a_database_starting_or_stopping_is_a_503_with_retry_after_not_a_5
     app.include_router(probe)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
                                  base_url="http://testserver") as http:
-        for which in ("starting", "stopping", "lost"):
+        for which in ("starting", "stopping", "lost", "crowded"):
             response = await http.get(f"/api/_probe/wrapped/{which}")
             assert response.status_code == 503, (which, response.text)
             assert response.headers["retry-after"] and response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"

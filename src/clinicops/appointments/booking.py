@@ -1,8 +1,11 @@
 """Booking: the one path every new appointment takes (staff, front desk, patient web, reschedule).
 
-It checks the centre and clinician in the organization, releases lapsed holds of the clinician's day, asks the
-slot engine whether the time is a generated, free slot (``slots.ensure_bookable``) and inserts the row, flushed
-at once so the exclusion constraint decides a race inside the request (409 SLOT_UNAVAILABLE).
+It checks the centre and clinician in the organization, then queues on the clinician's time
+(``repository.lock_clinician_time``: one booking or reschedule of a clinician at a time, in every process), releases
+lapsed holds of the clinician's day, asks the slot engine whether the time is a generated, free slot
+(``slots.ensure_bookable``) and inserts the row, complete, in one write. Behind the lock the slot check sees the
+previous contender's committed row and refuses the time (409 SLOT_UNAVAILABLE); the exclusion constraint stays the
+final guard, and the row is flushed at once so it too decides inside the request.
 """
 
 from __future__ import annotations
@@ -59,9 +62,15 @@ def staff_source(principal: Principal) -> str:
 async def book(session: AsyncSession, *, organization_id: int, patient_id: int, clinician_id: int, centre_id: int,
                mode: str, starts_at: datetime, source: str, actor_user_id: int | None, actor: str,
                kind: str = "CONSULTATION", duration_minutes: int | None = None, notes: str | None = None,
-               hold_minutes: int | None = None, parent_appointment_id: int | None = None,
-               status: str = "BOOKED", fields: Fields = Fields(), reason: str = "Booked") -> Booked:
-    """Create one appointment. A naive ``starts_at`` is wall-clock time in the centre's zone."""
+               hold_minutes: int | None = None, hold_expires_at: datetime | None = None,
+               parent_appointment_id: int | None = None, status: str = "BOOKED", fields: Fields = Fields(),
+               reason: str = "Booked") -> Booked:
+    """Create one appointment. A naive ``starts_at`` is wall-clock time in the centre's zone.
+
+    A BOOKED appointment is held unpaid until ``hold_expires_at`` (a reschedule keeps the old hold), or else for
+    ``hold_minutes`` from now. Everything is set before the insert: a second write to the new row while other
+    bookings wait on it is what used to deadlock.
+    """
     from clinicops.appointments import slots
 
     centre = await repository.centre_in_org(session, organization_id, centre_id)
@@ -76,6 +85,7 @@ async def book(session: AsyncSession, *, organization_id: int, patient_id: int, 
     now = utcnow()
     if starts_at <= now:
         raise SlotUnavailable("This time is in the past")
+    await repository.lock_clinician_time(session, clinician_id)
     day_start, day_end = day_bounds(starts_at.astimezone(tz).date(), tz)
     await holds.release_expired(session, now=now, clinician_id=clinician_id,
                                 between=(day_start, day_end + timedelta(hours=12)))
@@ -88,12 +98,18 @@ async def book(session: AsyncSession, *, organization_id: int, patient_id: int, 
         duration_minutes=round((ends_at - starts_at).total_seconds() / 60), status=status, source=source,
         parent_appointment_id=parent_appointment_id, booked_by_user_id=actor_user_id,
         fee_paise=clinician.consultation_fee_paise or 0, notes=notes,
-        hold_expires_at=now + timedelta(minutes=hold_minutes) if hold_minutes and status == "BOOKED" else None)
+        hold_expires_at=_hold_until(status, now, hold_expires_at, hold_minutes))
     await repository.insert(session, appointment)
     await record_event(session, appointment, from_status=None, to_status=status, actor_user_id=actor_user_id,
                        actor=actor, reason=reason)
     await session.flush()
     return Booked(appointment, clinician, centre)
+
+
+def _hold_until(status: str, now: datetime, until: datetime | None, minutes: int | None) -> datetime | None:
+    if status != "BOOKED":
+        return None
+    return until or (now + timedelta(minutes=minutes) if minutes else None)
 
 
 def wall_clock(day: date, at: time) -> datetime:

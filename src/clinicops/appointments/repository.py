@@ -18,6 +18,7 @@ from clinicops.auth.models import User
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.models import Clinician
 from clinicops.errors import SlotUnavailable
+from clinicops.kit.locking import LockSpace, xact_lock
 from clinicops.organizations.models import Centre
 from clinicops.patients.models import Patient, PatientRegistration
 from clinicops.payments.models import Payment
@@ -56,6 +57,17 @@ async def get(session: AsyncSession, appointment_id: int, scope: list[ColumnElem
         # Serialises concurrent writers of one appointment; populate_existing refreshes a row already loaded.
         stmt = stmt.with_for_update(of=Appointment).execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_clinician_time(session: AsyncSession, clinician_id: int) -> None:
+    """Queue behind every other transaction that is putting an appointment on this clinician's time.
+
+    Taken before the first write of a booking or a reschedule, and held until commit. Without it, contenders for
+    one slot insert overlapping rows, wait on each other's uncommitted rows in the exclusion constraint and
+    deadlock on their next write (PostgreSQL breaks one such deadlock per second). With it they go one at a time,
+    and each sees what the previous one committed, so the slot check refuses the losers (409 SLOT_UNAVAILABLE).
+    """
+    await xact_lock(session, LockSpace.CLINICIAN_TIME, clinician_id)
 
 
 async def insert(session: AsyncSession, appointment: Appointment) -> Appointment:

@@ -123,7 +123,8 @@ async def set_status(session: AsyncSession, principal: Principal, appointment_id
 async def update(session: AsyncSession, principal: Principal, appointment_id: int, *,
                  scheduled_start_at: datetime | None = None, duration_minutes: int | None = None,
                  status: str | None = None, notes: str | None = None, reason: str | None = None) -> AppointmentView:
-    """The admin panel's PUT: a new time is a reschedule (a new appointment), then status, then notes."""
+    """The admin panel's PUT: a new time is a reschedule (a new appointment, carrying the new notes), then
+    status, then notes."""
     appointment = await _locked(session, principal, appointment_id)
     if scheduled_start_at is not None and scheduled_start_at.tzinfo is None:
         centre = await repository.centre_in_org(session, appointment.organization_id, appointment.centre_id)
@@ -131,11 +132,11 @@ async def update(session: AsyncSession, principal: Principal, appointment_id: in
             scheduled_start_at = scheduled_start_at.replace(tzinfo=zone(centre.timezone))
     if scheduled_start_at is not None and not _same_time(appointment, scheduled_start_at, duration_minutes):
         moved = await reschedule(session, principal, appointment_id, scheduled_start_at=scheduled_start_at,
-                                 duration_minutes=duration_minutes, reason=reason)
+                                 duration_minutes=duration_minutes, reason=reason, notes=notes)
         appointment = moved.appointment
     if status is not None and status != appointment.status:
         await set_status(session, principal, appointment.id, status=status, reason=reason)
-    if notes is not None:
+    if notes is not None and notes != appointment.notes:
         appointment.notes = notes
         await session.flush()
     return await _view(session, appointment.id)
@@ -149,28 +150,29 @@ def _same_time(appointment: Appointment, starts_at: datetime, duration_minutes: 
 
 async def reschedule(session: AsyncSession, principal: Principal, appointment_id: int, *,
                      scheduled_start_at: datetime, duration_minutes: int | None = None,
-                     reason: str | None = None) -> AppointmentView:
+                     reason: str | None = None, notes: str | None = None) -> AppointmentView:
     """Move an appointment: the old one becomes RESCHEDULED, a new one (linked to it) takes the new time.
 
-    The old row is released first so a move by less than its own length does not collide with itself; if the
-    new time is refused, the whole change rolls back.
+    The clinician's time is locked before the old row is written (the same lock booking takes), so concurrent
+    moves and bookings into one slot queue instead of deadlocking. The old row is released first so a move by
+    less than its own length does not collide with itself; if the new time is refused, the whole change rolls
+    back. The new row keeps the old one's unpaid hold and notes (unless ``notes`` are given) and has no Meet link
+    yet; it is written once, complete.
     """
     old = await _locked(session, principal, appointment_id)
     if old.status not in ("BOOKED", "CONFIRMED"):
         raise InvalidTransition(f"An appointment that is {old.status} cannot be rescheduled")
-    was = old.status
+    was, held_until = old.status, old.hold_expires_at
+    await repository.lock_clinician_time(session, old.clinician_id)
     await change_status(session, old, "RESCHEDULED", actor_user_id=principal.user_id, actor="STAFF",
                         reason=reason or "Rescheduled")
     booked = await booking.book(
         session, organization_id=old.organization_id, patient_id=old.patient_id, clinician_id=old.clinician_id,
         centre_id=old.centre_id, mode=old.mode, kind=old.kind, starts_at=scheduled_start_at,
-        duration_minutes=duration_minutes or old.duration_minutes, notes=old.notes, parent_appointment_id=old.id,
-        source=old.source, actor_user_id=principal.user_id, actor="STAFF", status=was,
-        reason=f"Rescheduled from appointment {old.id}")
+        duration_minutes=duration_minutes or old.duration_minutes, notes=old.notes if notes is None else notes,
+        parent_appointment_id=old.id, source=old.source, actor_user_id=principal.user_id, actor="STAFF",
+        status=was, hold_expires_at=held_until, reason=f"Rescheduled from appointment {old.id}")
     new = booked.appointment
-    new.hold_expires_at = old.hold_expires_at if was == "BOOKED" else None
-    new.meet_link = None
-    await session.flush()
     await _after_reschedule(session, old, new)
     return await _view(session, new.id)
 

@@ -32,9 +32,9 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-# SQLSTATE classes of a database that cannot take the request right now: 08 connection exception, 57 operator
-# intervention (57P01 shutting down, 57P03 starting up: CannotConnectNowError).
-_UNAVAILABLE_CLASSES = ("08", "57")
+# SQLSTATE classes of a database that cannot take the request right now: 08 connection exception, 53 insufficient
+# resources (53300 too many connections), 57 operator intervention (57P01 shutting down, 57P03 starting up).
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
 UNAVAILABLE_MESSAGE = "The database is unavailable; try again shortly"
 RETRY_AFTER = {"Retry-After": "5"}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicops.appointments import repository as appointments_repository
 from clinicops.appointments import transitions
 from clinicops.appointments.models import Appointment
 from clinicops.kit.money import to_rupees
@@ -105,6 +106,7 @@ async def _rebook(session: AsyncSession, old: Appointment, payment: Payment) -> 
     """The hold expired before the money arrived: book the same slot again if it is still free."""
     if old.starts_at is None or old.starts_at <= utcnow():
         return None
+    await appointments_repository.lock_clinician_time(session, old.clinician_id)  # queue like every booking
     new = Appointment(
         organization_id=old.organization_id, centre_id=old.centre_id, clinician_id=old.clinician_id,
         patient_id=old.patient_id, mode=old.mode, kind=old.kind, starts_at=old.starts_at, ends_at=old.ends_at,
