@@ -1,1 +1,0 @@
-"""Shared building blocks with no business logic."""

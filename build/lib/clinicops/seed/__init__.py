@@ -1,1 +1,0 @@
-"""Data loaders for operators: the demo data set and the first admin."""
