@@ -12,7 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from clinicops import __version__, db
 from clinicops.config import Environment, Settings, get_settings
-from clinicops.http import errors
+from clinicops.http import errors, openapi
 from clinicops.http.clinic import build_router as clinic_router
 from clinicops.http import hospital
 from clinicops.kit import all_models  # noqa: F401  (every model: foreign keys resolve at the first flush)
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     show_docs = settings.env != Environment.PRODUCTION
     app = FastAPI(
         title="ClinicOps", version=__version__, lifespan=lifespan,
-        docs_url="/docs" if show_docs else None, redoc_url=None,
+        docs_url=None, redoc_url=None,  # /docs is served by http.openapi, from local assets (no CDN)
         openapi_url="/openapi.json" if show_docs else None,
     )
     app.state.settings = settings
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     for router in hospital.routers(include_dev=settings.env in (Environment.DEVELOPMENT, Environment.TEST)):
         app.include_router(router, prefix=hospital.PREFIX)
     app.include_router(clinic_router())
+    openapi.install(app, docs=show_docs)  # after the API: its routes are matched first
 
     # Added innermost first: the last one added wraps all the others.
     app.add_middleware(GZipMiddleware, minimum_size=1024)

@@ -1,8 +1,8 @@
 """The clinician lock: every path that puts an appointment on a clinician's time queues on it before writing.
 
 The races themselves (50 contenders, one winner) are in tests/faults/test_reschedule_race.py; these tests pin the
-mechanism: where the lock is taken, that it queues only that clinician, and that a moved appointment's new row is
-written once.
+mechanism: where the lock is taken, that it queues only that clinician, and that a moved appointment is written
+once (in place).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ async def test_staff_and_web_bookings_lock_the_clinician_before_writing(client, 
         assert writes == ["INSERT INTO appointments"]  # the new row, complete, in one write
 
 
-async def test_reschedule_locks_before_releasing_the_old_row_and_writes_the_new_row_once(client, db, count_sql):
+async def test_reschedule_locks_before_moving_the_row_and_writes_it_once(client, db, count_sql):
     world = await make_world(db)
     data = await book_as_staff(client, world, world.desk, world.at("10:00"))
     held_until = (await db.get(Appointment, data["id"])).hold_expires_at
@@ -54,12 +54,13 @@ async def test_reschedule_locks_before_releasing_the_old_row_and_writes_the_new_
                                  json={"scheduledStartAt": world.at("11:00").isoformat(), "notes": "moved"})
         assert moved.status_code == 200, moved.text
     _, writes = _lock_then_writes(log.queries)
-    # the old row's release, then the new row: its hold and notes go in with the insert, never as an update
-    assert writes == ["UPDATE appointments", "INSERT INTO appointments"]
+    # the appointment itself moves: its new time, notes and kept hold go in one UPDATE, after the lock
+    assert writes == ["UPDATE appointments"]
     new = moved.json()["data"]
-    assert new["notes"] == "moved" and new["parent_appointment_id"] == data["id"]
-    row = (await db.execute(select(Appointment).where(Appointment.id == new["id"]))).scalar_one()
-    assert row.hold_expires_at == held_until and row.version == 1
+    assert new["id"] == data["id"] and new["notes"] == "moved" and new["parent_appointment_id"] is None
+    row = (await db.execute(select(Appointment).where(Appointment.id == data["id"]))).scalar_one()
+    await db.refresh(row)
+    assert row.starts_at == world.at("11:00") and row.hold_expires_at == held_until and row.version == 2
 
 
 async def test_a_held_lock_queues_only_that_clinicians_bookings_and_moves(committed):

@@ -177,7 +177,10 @@ async def test_front_desk_books_by_phone_finding_or_creating_the_patient(client,
     assert response.status_code == 201, response.text
     data = response.json()["data"]
     assert data["patient"]["phone"] == "919876501234" and data["patient"]["name"] == "Ravi Kumar"
-    assert data["paymentRequired"] is True and data["amount"] == 1500
+    # the desk collects the consultation fee and the registration fee still due (₹100 on a first booking)
+    assert data["paymentRequired"] is True and data["amount"] == 1600
+    assert data["consultationFee"] == 1500 and data["registrationFee"] == 100
+    assert data["patient"]["userId"] == data["patient"]["id"]
     patient = (await db.execute(select(Patient).where(Patient.phone == "+919876501234"))).scalar_one()
     assert (await db.execute(select(PatientRegistration).where(
         PatientRegistration.patient_id == patient.id,

@@ -122,11 +122,14 @@ async def test_detail_and_history_record_every_change(client, db):
     confirmed = await client.patch(f"/api/appointments/{data['id']}/status", headers=headers,
                                    json={"status": "CONFIRMED", "reason": "paid at desk"})
     assert confirmed.status_code == 200 and confirmed.json()["data"]["status"] == "CONFIRMED"
-    done = await client.put(f"/api/appointments/{data['id']}", headers=headers, json={"status": "COMPLETED"})
-    assert done.status_code == 200 and done.json()["data"]["status"] == "COMPLETED"
+    early = await client.put(f"/api/appointments/{data['id']}", headers=headers, json={"status": "COMPLETED"})
+    assert early.status_code == 409  # three days ahead: it cannot have been completed
+    cancelled = await client.put(f"/api/appointments/{data['id']}", headers=headers,
+                                 json={"status": "CANCELLED", "reason": "doctor away"})
+    assert cancelled.status_code == 200 and cancelled.json()["data"]["status"] == "CANCELLED"
     history = (await client.get(f"/api/appointments/{data['id']}/history", headers=headers)).json()["data"]
     assert [(h["fromStatus"], h["toStatus"]) for h in history] == [
-        (None, "BOOKED"), ("BOOKED", "CONFIRMED"), ("CONFIRMED", "COMPLETED")]
+        (None, "BOOKED"), ("BOOKED", "CONFIRMED"), ("CONFIRMED", "CANCELLED")]
     assert history[1]["reason"] == "paid at desk" and history[1]["changedBy"] == world.admin.id
     assert all(h["changedAt"] for h in history)
     detail = (await client.get(f"/api/appointments/{data['id']}", headers=headers)).json()["data"]
@@ -160,29 +163,44 @@ async def test_cancelled_slot_is_bookable_again(client, db):
     assert again["id"] != data["id"]
 
 
-async def test_reschedule_links_new_to_old_and_keeps_history(client, db):
+async def test_reschedule_moves_the_same_appointment_and_records_both_times(client, db):
     world = await make_world(db)
     data = await book_as_staff(client, world, world.admin, world.at("10:00"))
     headers = bearer(world.admin)
     await client.patch(f"/api/appointments/{data['id']}/status", headers=headers, json={"status": "CONFIRMED"})
     moved = await client.post(f"/api/appointments/{data['id']}/reschedule", headers=headers,
                               json={"scheduled_start_at": world.at("10:15").isoformat()})
-    assert moved.status_code == 409  # not a slot start
+    assert moved.status_code == 409 and moved.json()["error"]["code"] == "SLOT_UNAVAILABLE"  # not a slot start
     moved = await client.post(f"/api/appointments/{data['id']}/reschedule", headers=headers,
                               json={"scheduled_start_at": world.at("10:30").isoformat(), "reason": "late"})
     assert moved.status_code == 200, moved.text
-    new = moved.json()["data"]
-    assert new["id"] != data["id"] and new["parent_appointment_id"] == data["id"]
-    assert new["status"] == "CONFIRMED"  # a paid booking stays paid when moved
-    assert datetime.fromisoformat(new["scheduled_start_at"]) == world.at("10:30")
-    old = (await client.get(f"/api/appointments/{data['id']}", headers=headers)).json()["data"]
-    assert old["status"] == "RESCHEDULED"
-    assert [h["toStatus"] for h in old["statusHistory"]] == ["BOOKED", "CONFIRMED", "RESCHEDULED"]
+    same = moved.json()["data"]
+    assert same["id"] == data["id"] and same["parent_appointment_id"] is None
+    assert same["status"] == "CONFIRMED"  # a paid booking stays paid when moved
+    assert datetime.fromisoformat(same["scheduled_start_at"]) == world.at("10:30")
+    history = (await client.get(f"/api/appointments/{data['id']}", headers=headers)).json()["data"]["statusHistory"]
+    assert [(h["fromStatus"], h["toStatus"]) for h in history] == [
+        (None, "BOOKED"), ("BOOKED", "CONFIRMED"), ("CONFIRMED", "CONFIRMED")]
+    assert history[-1]["reason"] == (f"Rescheduled from {world.at('10:00').isoformat()} "
+                                     f"to {world.at('10:30').isoformat()}: late")
+    assert history[-1]["changedBy"] == world.admin.id
+    assert await _count(db) == 1  # no second row
     # the old time is free again; the new one is taken
     assert (await client.post("/api/appointments", headers=headers,
                               json=staff_body(world, starts_at=world.at("10:00")))).status_code == 201
     assert (await client.post("/api/appointments", headers=headers,
                               json=staff_body(world, starts_at=world.at("10:30")))).status_code == 409
+
+
+async def test_a_long_appointment_moves_by_less_than_its_length(client, db):
+    world = await make_world(db)
+    data = await book_as_staff(client, world, world.admin, world.at("10:00"), duration_minutes=60)
+    moved = await client.put(f"/api/appointments/{data['id']}", headers=bearer(world.admin),
+                             json={"scheduledStartAt": world.at("10:30").isoformat()})
+    assert moved.status_code == 200, moved.text
+    body = moved.json()["data"]
+    assert body["id"] == data["id"] and body["duration_minutes"] == 60
+    assert datetime.fromisoformat(body["scheduled_end_at"]) == world.at("11:30")
 
 
 async def test_reschedule_onto_a_taken_slot_changes_nothing(client, db):
@@ -192,15 +210,21 @@ async def test_reschedule_onto_a_taken_slot_changes_nothing(client, db):
     headers = bearer(world.admin)
     refused = await client.put(f"/api/appointments/{first['id']}", headers=headers,
                                json={"scheduledStartAt": world.at("11:00").isoformat()})
-    assert refused.status_code == 409
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "SLOT_UNAVAILABLE"
     still = (await client.get(f"/api/appointments/{first['id']}", headers=headers)).json()["data"]
     assert still["status"] == "BOOKED" and len(still["statusHistory"]) == 1
+    assert datetime.fromisoformat(still["scheduled_start_at"]) == world.at("10:00")
     moved = await client.patch(f"/api/appointments/{first['id']}/reschedule", headers=headers,
                                json={"scheduledStartAt": world.at("12:00").isoformat()})
-    assert moved.status_code == 200 and moved.json()["data"]["parent_appointment_id"] == first["id"]
+    assert moved.status_code == 200 and moved.json()["data"]["id"] == first["id"]
+    again = await client.patch(f"/api/appointments/{first['id']}/reschedule", headers=headers,
+                               json={"scheduledStartAt": world.at("12:30").isoformat()})
+    assert again.status_code == 200 and again.json()["data"]["id"] == first["id"]  # moved twice, one appointment
+    await client.post(f"/api/appointments/{first['id']}/cancel", headers=headers, json={"reason": "x"})
     done = await client.patch(f"/api/appointments/{first['id']}/reschedule", headers=headers,
-                              json={"scheduledStartAt": world.at("12:30").isoformat()})
+                              json={"scheduledStartAt": world.at("09:00").isoformat()})
     assert done.status_code == 409 and done.json()["error"]["code"] == "INVALID_TRANSITION"
+    assert done.json()["error"]["details"][0]["currentStatus"] == "CANCELLED"
 
 
 async def test_list_filters_and_role_scope(client, db):
@@ -274,29 +298,37 @@ async def test_role_permissions(client, db):
 
 
 async def test_clinician_sessions_and_my_appointments(client, db):
+    from tests.builders.slots import add_appointment
+
     world = await make_world(db)
     data = await book_as_staff(client, world, world.admin, world.at("10:00"))
     doctor = await db.get(type(world.admin), world.clinician.user_id)
+    # a confirmed appointment starting in five minutes (written directly: booking refuses nothing here)
+    soon = await add_appointment(db, clinician=world.clinician, centre=world.centre, patient=world.patient,
+                                 starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5),
+                                 status="CONFIRMED")
     other = await make_clinician(db, org=world.org, centre=world.centre, full_name="Dr. Else")
     other_user = await db.get(type(world.admin), other.user_id)
-    assert (await client.post(f"/api/appointments/{data['id']}/start-session",
+    assert (await client.post(f"/api/appointments/{soon.id}/start-session",
                               headers=bearer(other_user))).status_code == 404
-    assert (await client.post(f"/api/appointments/{data['id']}/start-session",
+    assert (await client.post(f"/api/appointments/{soon.id}/start-session",
                               headers=bearer(world.desk))).status_code == 403
-    started = await client.post(f"/api/appointments/{data['id']}/start-session", headers=bearer(doctor))
+    unpaid = await client.post(f"/api/appointments/{data['id']}/start-session", headers=bearer(doctor))
+    assert unpaid.status_code == 409 and unpaid.json()["error"]["details"][0]["currentStatus"] == "BOOKED"
+    started = await client.post(f"/api/appointments/{soon.id}/start-session", headers=bearer(doctor))
     assert started.status_code == 200 and started.json()["data"]["status"] == "IN_PROGRESS"
     assert started.json()["data"]["session_started_at"]
-    ended = await client.post(f"/api/appointments/{data['id']}/end-session", headers=bearer(doctor))
+    ended = await client.post(f"/api/appointments/{soon.id}/end-session", headers=bearer(doctor))
     assert ended.status_code == 200 and ended.json()["data"]["status"] == "COMPLETED"
     assert ended.json()["data"]["session_ended_at"]
-    again = await client.post(f"/api/appointments/{data['id']}/start-session", headers=bearer(doctor))
+    again = await client.post(f"/api/appointments/{soon.id}/start-session", headers=bearer(doctor))
     assert again.status_code == 409
     mine = (await client.get("/api/appointments/my-appointments", headers=bearer(doctor))).json()["data"]
     assert [row["id"] for row in mine["upcoming"]] == [data["id"]]
-    assert mine["summary"] == {"currentCount": 0, "upcomingCount": 1, "pastCount": 0}
+    assert mine["summary"]["upcomingCount"] == 1 and mine["summary"]["pastCount"] == 0
     events = (await db.execute(select(AppointmentEvent.actor).where(
-        AppointmentEvent.appointment_id == data["id"]).order_by(AppointmentEvent.id))).scalars().all()
-    assert events == ["STAFF", "CLINICIAN", "CLINICIAN"]
+        AppointmentEvent.appointment_id == soon.id).order_by(AppointmentEvent.id))).scalars().all()
+    assert events == ["CLINICIAN", "CLINICIAN"]
 
 
 async def test_past_time_is_refused(client, db):
@@ -319,11 +351,11 @@ async def test_put_with_unchanged_wall_clock_time_is_not_a_reschedule(client, db
         "scheduledStartAt": f"{world.day.isoformat()}T12:00:00", "status": "confirmed"})
     assert moved.status_code == 200, moved.text
     new = moved.json()["data"]
-    assert new["id"] != data["id"] and new["parent_appointment_id"] == data["id"]
+    assert new["id"] == data["id"] and new["parent_appointment_id"] is None
     assert new["status"] == "CONFIRMED" and datetime.fromisoformat(new["scheduled_start_at"]) == world.at("12:00")
 
 
-async def test_payment_follows_a_rescheduled_appointment(client, db):
+async def test_payment_stays_with_a_rescheduled_appointment(client, db):
     from clinicops.payments.models import Payment
 
     world = await make_world(db)
@@ -336,9 +368,30 @@ async def test_payment_follows_a_rescheduled_appointment(client, db):
                               json={"scheduled_start_at": world.at("11:00").isoformat()})
     assert moved.status_code == 200, moved.text
     new_id = moved.json()["data"]["id"]
+    assert new_id == data["id"] and moved.json()["data"]["payment_status"] == "SUCCESS"
     payments = (await db.execute(select(Payment).where(Payment.patient_id == world.patient.id))).scalars().all()
     assert [p.appointment_id for p in payments] == [new_id]
     cancelled = await client.post(f"/api/appointments/{new_id}/cancel", headers=headers, json={"reason": "clash"})
     assert cancelled.status_code == 200
     await db.refresh(payments[0])
     assert payments[0].refund_eligible_paise and payments[0].refund_eligible_paise > 0
+
+
+async def test_the_exclusion_constraint_guards_a_moved_row(db):
+    """Behind the slot check, the database refuses an UPDATE that moves a row onto another (23P01 -> 409)."""
+    import pytest
+
+    from clinicops.appointments import repository
+    from clinicops.errors import SlotUnavailable
+    from tests.builders.slots import add_appointment
+
+    world = await make_world(db)
+    first = await add_appointment(db, clinician=world.clinician, centre=world.centre, patient=world.patient,
+                                  starts_at=world.at("10:00"))
+    second = await add_appointment(db, clinician=world.clinician, centre=world.centre, patient=world.patient,
+                                   starts_at=world.at("11:00"))
+    savepoint = await db.begin_nested()
+    second.starts_at, second.ends_at = first.starts_at + timedelta(minutes=15), first.ends_at + timedelta(minutes=15)
+    with pytest.raises(SlotUnavailable):
+        await repository.write_time(db)
+    await savepoint.rollback()

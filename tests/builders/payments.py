@@ -6,11 +6,13 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
 from clinicops.clinicians.models import Clinician
+from clinicops.config import get_settings
 from clinicops.kit.timezones import utcnow
 from clinicops.organizations.models import Centre, Organization
 from clinicops.patients.models import Patient
@@ -51,8 +53,12 @@ class Clinic:
 
 
 async def make_clinic(db: AsyncSession, *, fee_paise: int = 1500_00) -> Clinic:
-    """An organization with two centres, a clinician at the first, and a registered patient with a login."""
-    org = await make_org(db)
+    """The served organization (the patient website's: its patients pay there) with two centres, a clinician at
+    the first, and a registered patient with a login."""
+    slug = get_settings().default_organization
+    # the served organization may already exist (committed by a race test's setup): reuse it
+    org = (await db.execute(select(Organization).where(Organization.slug == slug))).scalar_one_or_none()
+    org = org or await make_org(db, slug=slug)
     centre = await make_centre(db, org=org)
     other = await make_centre(db, org=org, city="kochi")
     clinician = await make_clinician(db, org=org, centre=centre, fee_paise=fee_paise)

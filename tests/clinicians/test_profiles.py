@@ -37,7 +37,7 @@ async def test_admin_creates_a_clinician_with_login_and_rules(client, db, chain)
     assert data["specialization"] == ["Psychiatry", "Child Psychiatry"]
     assert data["languages"] == ["English", "Malayalam"]
     assert data["consultationFee"] == 1500 and isinstance(data["consultationFee"], int)
-    assert data["phone"] == body["phone"] and data["primaryCentreName"] == "North Centre"
+    assert data["phone"] == body["phone"] and data["primaryCentre"]["name"] == "North Centre"
     assert [(r["dayOfWeek"], r["startTime"], r["slotDurationMinutes"]) for r in data["availabilityRules"]] == [
         (1, "09:00", 20)]
     clinician = await db.get(Clinician, data["id"])
@@ -204,7 +204,7 @@ async def test_centre_manager_cannot_move_a_clinician_or_add_centres_outside_the
     assert doctor.primary_centre_id == chain.north.id
     by_admin = await client.put(f"/api/clinicians/{doctor.id}", json={"primaryCentreId": chain.south.id},
                                 headers=chain.auth("ADMIN"))
-    assert by_admin.status_code == 200 and by_admin.json()["data"]["primaryCentreName"] == "South Centre"
+    assert by_admin.status_code == 200 and by_admin.json()["data"]["primaryCentre"]["name"] == "South Centre"
     roles = (await db.execute(select(UserRole.centre_id).where(UserRole.user_id == doctor.user_id,
                                                                UserRole.role == "CLINICIAN"))).scalars().all()
     assert sorted(roles) == sorted([chain.north.id, chain.south.id])

@@ -3,9 +3,10 @@
 Fifty staff reschedules of different appointments of one clinician into one free slot (and bookings racing
 reschedules) must end with exactly one 200/201 and a 409 SLOT_UNAVAILABLE for everyone else within a few seconds:
 no deadlock broken once per ``deadlock_timeout`` (a generic 409 CONFLICT), no request timeout (503), nothing lost,
-and the other tenant's schedule untouched. Without the clinician lock (appointments/repository.py
-``lock_clinician_time``) contenders insert overlapping rows, wait on each other's uncommitted rows in the exclusion
-constraint and deadlock at their next write to the new row: nobody wins and a third of the requests time out.
+and the other tenant's schedule untouched. A reschedule moves the appointment in place (same id), so the winner is
+one of the contenders' own rows at the new time and no row is added. Without the clinician lock
+(appointments/repository.py ``lock_clinician_time``) contenders write overlapping times, wait on each other's
+uncommitted rows in the exclusion constraint and deadlock at their next write: nobody wins and requests time out.
 """
 from __future__ import annotations
 
@@ -134,14 +135,24 @@ async def _rows(factory, where) -> dict[int, Appointment]:
         return {row.id: row for row in (await session.execute(select(Appointment).where(where))).scalars()}
 
 
-async def _assert_moves_kept(factory, scene: Scene, *, moved_from: int | None) -> None:
-    """Every contender that lost still has its time and status; the winner's old row was released."""
+async def _assert_moves_kept(factory, scene: Scene, *, winner: int | None, winner_status: str | None = None) -> None:
+    """Every contender that lost still has its time and status; the winner (if a move won) is the same row, now at
+    the contested time."""
     rows = await _rows(factory, Appointment.id.in_(list(scene.moved)))
+    assert set(rows) == set(scene.moved)
     for appointment_id, was in scene.moved.items():
-        if appointment_id == moved_from:
-            assert (rows[appointment_id].starts_at, rows[appointment_id].status) == (was[0], "RESCHEDULED")
+        row = rows[appointment_id]
+        assert row.parent_appointment_id is None, appointment_id
+        if appointment_id == winner:
+            assert (row.starts_at, row.status) == (scene.free, winner_status), appointment_id
         else:
-            assert (rows[appointment_id].starts_at, rows[appointment_id].status) == was, appointment_id
+            assert (row.starts_at, row.status) == was, appointment_id
+
+
+async def _count_of(factory, clinician_id: int) -> int:
+    async with factory() as session:
+        return (await session.execute(select(func.count()).select_from(Appointment).where(
+            Appointment.clinician_id == clinician_id))).scalar_one()
 
 
 async def _assert_other_tenant_untouched(factory, scene: Scene) -> None:
@@ -162,12 +173,13 @@ async def test_fifty_reschedules_into_one_slot_give_one_winner_fast(committed, e
 
     _assert_one_winner(responses, elapsed)
     winner = next(r.json()["data"] for r in responses if r.status_code == 200)
-    moved_from = winner["parent_appointment_id"]
+    assert winner["id"] in scene.moved and winner["parent_appointment_id"] is None  # the same appointment, moved
     assert datetime.fromisoformat(winner["scheduled_start_at"]) == scene.free
-    assert winner["status"] == extra.get("status", scene.moved[moved_from][1])
-    await _assert_moves_kept(factory, scene, moved_from=moved_from)
-    new_rows = await _rows(factory, Appointment.parent_appointment_id.in_(list(scene.moved)))
-    assert list(new_rows) == [winner["id"]]  # one new row: the losers' attempts left nothing behind
+    status = extra.get("status", scene.moved[winner["id"]][1])
+    assert winner["status"] == status
+    await _assert_moves_kept(factory, scene, winner=winner["id"], winner_status=status)
+    # no row added: the losers' attempts left nothing behind, and the winner moved its own row
+    assert await _count_of(factory, scene.world.clinician.id) == CONTENDERS
     await _assert_other_tenant_untouched(factory, scene)
 
 
@@ -205,9 +217,8 @@ async def test_bookings_racing_reschedules_for_one_slot_give_one_winner(committe
     assert len(holders) == 1
     holder = next(iter(holders.values()))
     assert holder.status in ("BOOKED", "CONFIRMED")
-    await _assert_moves_kept(factory, scene, moved_from=holder.parent_appointment_id)
-    async with factory() as session:
-        total = (await session.execute(select(func.count()).select_from(Appointment).where(
-            Appointment.clinician_id == world.clinician.id))).scalar_one()
-    assert total == movers + 1  # the winner's one new row; a refused contender left nothing behind
+    mover_won = holder.id in scene.moved
+    await _assert_moves_kept(factory, scene, winner=holder.id if mover_won else None, winner_status="CONFIRMED")
+    # a booking that wins adds its one row; a move that wins adds none; a refused contender left nothing behind
+    assert await _count_of(factory, world.clinician.id) == movers + (0 if mover_won else 1)
     await _assert_other_tenant_untouched(factory, scene)

@@ -135,7 +135,7 @@ async def _queue_confirmations(count: int) -> list[str]:
                 session, template="booking_confirmation", recipient=phone, recipient_name=f"Patient {n}",
                 dedupe_key=f"fault-test:confirm:{n}", params={
                     "patient": f"Patient {n}", "mode": "in-person", "clinician": "Dr. Meera Rao",
-                    "when": "23 Nov 2026, 10:00 am", "centre": "Indiranagar", "appointment_id": str(n)})
+                    "when": "23 Nov 2026, 10:00 am", "place": "at Indiranagar", "appointment_id": str(n)})
     return phones
 
 

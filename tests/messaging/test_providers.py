@@ -44,7 +44,7 @@ def meta(monkeypatch):
 
 def confirmation(message_id: int = 7) -> OutgoingMessage:
     params = {"patient": "Asha Rao", "mode": "online", "clinician": "Dr. Meera Iyer", "when": "23 Nov 2026, 10:00 am",
-              "centre": "Indiranagar", "appointment_id": 55}
+              "place": "at Indiranagar", "appointment_id": 55}
     return OutgoingMessage(id=message_id, recipient="+919812345678", recipient_name="Asha Rao",
                            template="booking_confirmation", params=params, body="(text)")
 
@@ -61,7 +61,7 @@ async def test_gallabox_sends_the_documented_template_body_and_headers(gallabox)
         "recipient": {"name": "Asha Rao", "phone": "919812345678"},
         "whatsapp": {"type": "template", "template": {"templateName": "booking_confirmation", "bodyValues": {
             "patient": "Asha Rao", "mode": "online", "clinician": "Dr. Meera Iyer", "when": "23 Nov 2026, 10:00 am",
-            "centre": "Indiranagar", "appointment_id": "55"}}},
+            "place": "at Indiranagar", "appointment_id": "55"}}},
     }
     assert (result.provider, result.provider_message_id) == ("gallabox", "gbx-msg-1")
 
@@ -80,7 +80,7 @@ async def test_meta_sends_the_documented_template_body_and_bearer(meta):
     assert body["template"]["language"] == {"code": "en"}
     texts = [p["text"] for p in body["template"]["components"][0]["parameters"]]
     assert body["template"]["components"][0]["type"] == "body"
-    assert texts == ["Asha Rao", "online", "Dr. Meera Iyer", "23 Nov 2026, 10:00 am", "Indiranagar", "55"]
+    assert texts == ["Asha Rao", "online", "Dr. Meera Iyer", "23 Nov 2026, 10:00 am", "at Indiranagar", "55"]
     assert result.provider_message_id == "wamid.ABC"
 
 

@@ -54,7 +54,8 @@ async def test_online_reminder_carries_the_link(db):
     await db.flush()
     await reminders.queue_due_reminders(db, now=now)
     [row] = await reminder_rows(db, booking.appointment.id)
-    assert "online: https://meet.clinicops.invalid/abc-defg-hij" in row.body
+    assert "online (Google Meet): https://meet.clinicops.invalid/abc-defg-hij" in row.body
+    assert booking.centre.name not in row.body
 
 
 async def test_reminder_job_run_twice_and_concurrently_queues_one(committed):

@@ -30,7 +30,8 @@ async def test_detail_carries_appointments_payments_and_notes_and_is_audited(db,
     response = await client.get(f"/api/patients/{patient.id}", headers=bearer(desk))
     assert response.status_code == 200, response.text
     data = response.json()["data"]
-    assert data["id"] == patient.id and data["userId"] == patient.user_id
+    # one patient id: userId (what the admin panel keys patients by) is the patient's own id, never the sign-in's
+    assert data["id"] == data["userId"] == data["user_id"] == patient.id
     assert data["fullName"] == "Asha Rao" and data["phone"] == patient.phone.lstrip("+")
     assert data["bloodGroup"] == "B+"
     assert data["emergencyContact"] == {"name": "Ravi Rao", "phone": "919812345678"}

@@ -206,8 +206,7 @@ async def test_late_payment_for_a_taken_slot_is_marked_for_refund(client, db, cl
     assert "refunded" in body and f"Rs. {payment.amount_paise // 100}" in body
 
 
-async def test_registration_fee_status(client, db, clinic, monkeypatch):
-    monkeypatch.setattr(get_settings(), "default_organization", clinic.org.slug)
+async def test_registration_fee_status(client, db, clinic):
     response = await client.get("/api/payments/registration-fee-status", headers=bearer(clinic.patient_user))
     assert response.status_code == 200
     assert response.json()["data"]["hasPaidRegistrationFee"] is False
@@ -218,6 +217,7 @@ async def test_registration_fee_status(client, db, clinic, monkeypatch):
     await db.flush()
     response = await client.get("/api/payments/registration-fee-status", headers=bearer(clinic.patient_user))
     assert response.json()["data"]["hasPaidRegistrationFee"] is True
+    assert response.json()["data"]["registrationFee"] == 0  # the amount still due (see test_registration_fee.py)
 
 
 async def test_offline_checkout_simulation_pays_like_razorpay(client, db, clinic, run_jobs):

@@ -3,6 +3,8 @@ booking, the retry adds the link, and the link goes to the patient and the clini
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlalchemy import select
 
@@ -103,3 +105,39 @@ async def test_the_job_skips_cancelled_and_linked_appointments(db):
     linked.appointment.meet_link = "https://meet.google.com/already-here"
     await db.flush()
     assert await service.create_link_for(db, linked.appointment.id) == "https://meet.google.com/already-here"
+
+
+async def test_a_moved_online_appointment_gets_a_new_meeting_and_a_staff_room_stays(db, run_jobs, queued_jobs):
+    booking = await make_booking(db, mode="ONLINE", status="BOOKED")
+    appointment_id = booking.appointment.id
+    await confirm(appointment_id)
+    await run_jobs()
+    old = await reload(db, appointment_id)
+    old_link, old_event = old.meet_link, old.meet_event_id
+    assert old_link and old_event
+    await move_a_day_later(appointment_id)
+    cleared = await reload(db, appointment_id)
+    assert cleared.meet_link is None and cleared.meet_event_id is None
+    assert [name for name, _ in queued_jobs()] == ["clinicops:video.create_meet_link"]
+    await run_jobs()
+    moved = await reload(db, appointment_id)
+    assert moved.meet_link and moved.meet_link != old_link and moved.meet_event_id != old_event
+    sent = [m for m in await link_messages(db, appointment_id) if m.template == "online_consultation_link"]
+    assert {m.body.split(": ")[-1] for m in sent} == {old_link, moved.meet_link}
+
+    own = await make_booking(db, mode="ONLINE")
+    own.appointment.meet_link = "https://meet.google.com/own-room-abc"
+    await db.flush()
+    await move_a_day_later(own.appointment.id)
+    assert (await reload(db, own.appointment.id)).meet_link == "https://meet.google.com/own-room-abc"
+    assert [name for name, _ in queued_jobs()] == []
+
+
+async def move_a_day_later(appointment_id: int) -> None:
+    """What a reschedule does to the row (booking.move: same id, new time), then the video domain's reaction."""
+    async with unit_of_work() as session:
+        appointment = await session.get(Appointment, appointment_id)
+        appointment.starts_at += timedelta(days=1)
+        appointment.ends_at += timedelta(days=1)
+        await session.flush()
+        await service.on_rescheduled(session, appointment)

@@ -1,11 +1,13 @@
-"""Booking: the one path every new appointment takes (staff, front desk, patient web, reschedule).
+"""Booking: the one path that puts an appointment on a clinician's time — every new appointment (staff, front
+desk, patient web) through :func:`book`, and every reschedule through :func:`move`.
 
 It checks the centre and clinician in the organization, then queues on the clinician's time
 (``repository.lock_clinician_time``: one booking or reschedule of a clinician at a time, in every process), releases
 lapsed holds of the clinician's day, asks the slot engine whether the time is a generated, free slot
-(``slots.ensure_bookable``) and inserts the row, complete, in one write. Behind the lock the slot check sees the
-previous contender's committed row and refuses the time (409 SLOT_UNAVAILABLE); the exclusion constraint stays the
-final guard, and the row is flushed at once so it too decides inside the request.
+(``slots.ensure_bookable``) and writes the row, complete, in one write (an INSERT, or the UPDATE of a moved row).
+Behind the lock the slot check sees the previous contender's committed row and refuses the time (409
+SLOT_UNAVAILABLE); the exclusion constraint stays the final guard, and the row is flushed at once so it too decides
+inside the request.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.appointments import holds, repository
 from clinicops.appointments.exceptions import missing
 from clinicops.appointments.models import Appointment
-from clinicops.appointments.transitions import record_event
+from clinicops.appointments.transitions import move_refusal, record_event
 from clinicops.authz.principal import Principal, Role
 from clinicops.clinicians.models import Clinician
 from clinicops.config import get_settings
@@ -26,6 +28,9 @@ from clinicops.errors import SlotUnavailable
 from clinicops.kit.timezones import UTC, day_bounds, utcnow, zone
 from clinicops.organizations.models import Centre
 from clinicops.patients import registry
+from clinicops.patients.models import Patient
+from clinicops.payments import service as payments
+from clinicops.payments.exceptions import NothingToPay
 
 MODES = ("IN_PERSON", "ONLINE")
 SOURCE_BY_ROLE = ((Role.ADMIN, "ADMIN"), (Role.MANAGER, "ADMIN_MANAGER"), (Role.CENTRE_MANAGER, "ADMIN_MANAGER"),
@@ -50,6 +55,29 @@ class Booked:
     appointment: Appointment
     clinician: Clinician
     centre: Centre
+
+
+@dataclass(frozen=True)
+class Moved:
+    """An appointment moved in place, and the time it had before."""
+
+    appointment: Appointment
+    from_starts_at: datetime
+    from_ends_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeskBooking:
+    """A front-desk booking and what the desk collects for it (the amount the desk payment will record)."""
+
+    booked: Booked
+    patient: Patient
+    consultation_fee_paise: int
+    registration_fee_paise: int
+
+    @property
+    def amount_paise(self) -> int:
+        return self.consultation_fee_paise + self.registration_fee_paise
 
 
 def staff_source(principal: Principal) -> str:
@@ -106,6 +134,58 @@ async def book(session: AsyncSession, *, organization_id: int, patient_id: int, 
     return Booked(appointment, clinician, centre)
 
 
+async def move(session: AsyncSession, appointment: Appointment, *, starts_at: datetime, actor_user_id: int | None,
+               actor: str, duration_minutes: int | None = None, notes: str | None = None,
+               reason: str | None = None) -> Moved:
+    """Move ``appointment`` (locked by the caller) to ``starts_at``, in place: it keeps its id, status, payments,
+    hold and booking reference. A naive ``starts_at`` is wall-clock time in the centre's zone.
+
+    Like :func:`book`, it queues on the clinician's time before its first write, checks the new time with the slot
+    engine (its own current time does not count as taken, so it may move by less than its length) and writes once:
+    the UPDATE of starts_at/ends_at is flushed at once, so an overlap (23P01) is a 409 inside the request. The move
+    is recorded in the status history (same status, both times in the reason).
+    """
+    from clinicops.appointments import slots
+
+    refused = move_refusal(appointment)
+    if refused is not None:
+        raise refused
+    centre = await repository.centre_in_org(session, appointment.organization_id, appointment.centre_id)
+    if centre is None:
+        raise missing("centre_id", "Centre")
+    tz = zone(centre.timezone)
+    starts_at = (starts_at.replace(tzinfo=tz) if starts_at.tzinfo is None else starts_at).astimezone(UTC)
+    now = utcnow()
+    if starts_at <= now:
+        raise SlotUnavailable("This time is in the past")
+    await repository.lock_clinician_time(session, appointment.clinician_id)
+    day_start, day_end = day_bounds(starts_at.astimezone(tz).date(), tz)
+    await holds.release_expired(session, now=now, clinician_id=appointment.clinician_id,
+                                between=(day_start, day_end + timedelta(hours=12)), except_id=appointment.id)
+    _, _, ends_at = await slots.ensure_bookable(
+        session, organization_id=appointment.organization_id, clinician_id=appointment.clinician_id,
+        centre_id=appointment.centre_id, mode=appointment.mode, starts_at=starts_at,
+        duration_minutes=duration_minutes or appointment.duration_minutes, moving_appointment_id=appointment.id)
+    assert appointment.starts_at is not None  # move_refusal: only scheduled appointments move
+    moved = Moved(appointment, appointment.starts_at, appointment.ends_at)
+    appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    appointment.duration_minutes = round((ends_at - starts_at).total_seconds() / 60)
+    if notes is not None:
+        appointment.notes = notes
+    await record_event(session, appointment, from_status=appointment.status, to_status=appointment.status,
+                       actor_user_id=actor_user_id, actor=actor,
+                       reason=moved_reason(moved.from_starts_at, starts_at, tz, reason))
+    await repository.write_time(session)
+    return moved
+
+
+def moved_reason(from_starts_at: datetime, to_starts_at: datetime, tz, reason: str | None) -> str:
+    """The status-history line of a move: both start times, ISO-8601 with the centre's offset."""
+    text = (f"Rescheduled from {from_starts_at.astimezone(tz).isoformat()} "
+            f"to {to_starts_at.astimezone(tz).isoformat()}")
+    return f"{text}: {reason.strip()}" if reason and reason.strip() else text
+
+
 def _hold_until(status: str, now: datetime, until: datetime | None, minutes: int | None) -> datetime | None:
     if status != "BOOKED":
         return None
@@ -134,10 +214,20 @@ async def book_as_patient(session: AsyncSession, principal: Principal, *, clinic
     return booked
 
 
+async def amount_due(session: AsyncSession, appointment: Appointment) -> tuple[int, int]:
+    """(consultation fee, registration fee still due) in paise: exactly what a payment for the appointment records
+    (``payments.service.fees_due``, the one computation); (0, 0) when there is nothing to pay."""
+    try:
+        return await payments.fees_due(session, appointment)
+    except NothingToPay:
+        return 0, 0
+
+
 async def book_at_front_desk(session: AsyncSession, principal: Principal, *, clinician_id: int, centre_id: int,
                              patient_phone: str, patient_name: str, patient_email: str | None, mode: str,
-                             day: date, at: time, notes: str | None = None):
-    """Desk booking by phone: finds or registers the patient, then books with the staff hold."""
+                             day: date, at: time, notes: str | None = None) -> DeskBooking:
+    """Desk booking by phone: finds or registers the patient, books with the staff hold, and says what the desk
+    collects (the consultation fee plus the registration fee while it is still due)."""
     assert principal.organization_id is not None
     if not principal.can_access_centre(centre_id):
         raise missing(CAMEL.centre, "Centre")
@@ -152,4 +242,5 @@ async def book_at_front_desk(session: AsyncSession, principal: Principal, *, cli
         centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source=staff_source(principal),
         actor_user_id=principal.user_id, actor="STAFF", notes=notes,
         hold_minutes=get_settings().staff_hold_minutes, fields=CAMEL)
-    return booked, patient
+    consultation, registration = await amount_due(session, booked.appointment)
+    return DeskBooking(booked, patient, consultation, registration)

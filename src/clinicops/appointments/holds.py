@@ -32,15 +32,18 @@ def reason_for(appointment: Appointment) -> str:
 
 
 async def release_expired(session: AsyncSession, *, now: datetime | None = None, clinician_id: int | None = None,
-                          between: tuple[datetime, datetime] | None = None, limit: int = BATCH) -> list[int]:
+                          between: tuple[datetime, datetime] | None = None, limit: int = BATCH,
+                          except_id: int | None = None) -> list[int]:
     """Cancel lapsed holds (status BOOKED, hold passed, not paid); returns the released ids.
 
     Safe to run twice and concurrently: rows are locked with SKIP LOCKED and re-checked under the lock.
+    ``except_id``: the appointment being moved (the caller already holds it; the job decides about its hold).
     """
     now = now or utcnow()
     released: list[int] = []
     for appointment in await repository.lock_expired_holds(session, now=now, limit=limit,
-                                                           clinician_id=clinician_id, between=between):
+                                                           clinician_id=clinician_id, between=between,
+                                                           except_id=except_id):
         await change_status(session, appointment, "CANCELLED", actor_user_id=None, actor=ACTOR,
                             reason=reason_for(appointment))
         released.append(appointment.id)

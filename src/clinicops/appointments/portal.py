@@ -1,6 +1,8 @@
 """The patient's own side: their appointments, cancellation (24 h rule), dashboard, payments and profile.
 
-The patient is always ``principal.patient_id``; another patient's appointment is simply not found.
+The patient is always ``principal.patient_id``, in the organization their session acts in
+(:mod:`clinicops.authz.patient_scope`): another patient's appointment, or their own at another organization, is
+simply not found (404) — for reads and for the cancellation alike.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from clinicops.appointments.models import Appointment
 from clinicops.appointments.queries import AppointmentView
 from clinicops.appointments.transitions import change_status
 from clinicops.auth.models import User
+from clinicops.authz.patient_scope import patient_scope
 from clinicops.authz.principal import Principal
 from clinicops.errors import NotFound
 from clinicops.kit.timezones import utcnow
@@ -27,15 +30,14 @@ PROFILE_FIELDS = ("first_name", "last_name", "email", "date_of_birth", "age", "g
                   "address", "emergency_contact_name", "emergency_contact_phone")
 
 
-def _own(principal: Principal) -> list:
-    assert principal.patient_id is not None
-    return repository.patient_scope(principal.patient_id)
+async def _own(session: AsyncSession, principal: Principal) -> list:
+    return repository.patient_scope(await patient_scope(session, principal))
 
 
 async def my_appointments(session: AsyncSession, principal: Principal, *, status: str | None = None,
                           upcoming: bool | None = None, limit: int = 20, offset: int = 0
                           ) -> tuple[list[AppointmentView], int]:
-    where = _own(principal) + [Appointment.status != "RESCHEDULED"]
+    where = await _own(session, principal) + [Appointment.status != "RESCHEDULED"]
     if status:
         where.append(Appointment.status == status)
     now = utcnow()
@@ -48,7 +50,7 @@ async def my_appointments(session: AsyncSession, principal: Principal, *, status
 
 
 async def get(session: AsyncSession, principal: Principal, appointment_id: int) -> AppointmentView:
-    if await repository.get(session, appointment_id, _own(principal)) is None:
+    if await repository.get(session, appointment_id, await _own(session, principal)) is None:
         raise AppointmentNotFound()
     found = await queries.view(session, appointment_id)
     assert found is not None
@@ -58,7 +60,7 @@ async def get(session: AsyncSession, principal: Principal, appointment_id: int) 
 async def cancel(session: AsyncSession, principal: Principal, appointment_id: int, *,
                  reason: str | None = None) -> AppointmentView:
     """Cancel one's own appointment; refused within 24 hours of its start (the centre handles those)."""
-    appointment = await repository.get(session, appointment_id, _own(principal), lock=True)
+    appointment = await repository.get(session, appointment_id, await _own(session, principal), lock=True)
     if appointment is None:
         raise AppointmentNotFound()
     if appointment.starts_at is not None and appointment.starts_at - utcnow() < CANCELLATION_WINDOW:
@@ -81,21 +83,22 @@ class Dashboard:
 async def dashboard(session: AsyncSession, principal: Principal) -> Dashboard:
     patient = await _patient(session, principal)
     now = utcnow()
-    own = _own(principal)
+    scope = await patient_scope(session, principal)
+    own = repository.patient_scope(scope)
     upcoming = await queries.views(session, own + [
         Appointment.starts_at >= now, Appointment.status.not_in(("CANCELLED", "RESCHEDULED", "COMPLETED",
                                                                  "NO_SHOW"))], limit=5, newest_first=False)
     recent = await queries.views(session, own + [Appointment.starts_at < now,
                                                  Appointment.status != "RESCHEDULED"], limit=5)
-    payments, _ = await queries.patient_payments(session, patient.id, limit=5)
-    return Dashboard(patient, await queries.patient_counts(session, patient.id, now),
-                     await queries.patient_spent_paise(session, patient.id), upcoming, recent, payments)
+    payments, _ = await queries.patient_payments(session, scope, limit=5)
+    return Dashboard(patient, await queries.patient_counts(session, scope, now),
+                     await queries.patient_spent_paise(session, scope), upcoming, recent, payments)
 
 
 async def payments(session: AsyncSession, principal: Principal, *, limit: int, offset: int
                    ) -> tuple[list[Payment], int]:
-    assert principal.patient_id is not None
-    return await queries.patient_payments(session, principal.patient_id, limit=limit, offset=offset)
+    return await queries.patient_payments(session, await patient_scope(session, principal), limit=limit,
+                                          offset=offset)
 
 
 async def _patient(session: AsyncSession, principal: Principal) -> Patient:
@@ -138,5 +141,5 @@ def _age(dob: date) -> int:
 
 
 async def notifications(session: AsyncSession, principal: Principal, *, limit: int, offset: int):
-    assert principal.patient_id is not None
-    return await queries.patient_messages(session, principal.patient_id, limit=limit, offset=offset)
+    return await queries.patient_messages(session, await patient_scope(session, principal), limit=limit,
+                                          offset=offset)

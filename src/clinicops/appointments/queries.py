@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
+from clinicops.authz.patient_scope import PatientScope
 from clinicops.clinicians.models import Clinician
 from clinicops.organizations.models import Centre
 from clinicops.patients.models import Patient, PatientRegistration
@@ -34,6 +35,18 @@ class AppointmentView:
     centre_timezone: str
     booked_by_name: str | None
     payment_status: str | None
+
+
+def is_upcoming(now: datetime) -> ColumnElement[bool]:
+    """A patient's upcoming appointment: still to start and not released or finished (every count of a patient's
+    appointments uses this and :func:`is_past`)."""
+    return and_(Appointment.starts_at >= now,
+                Appointment.status.not_in(("CANCELLED", "RESCHEDULED", "NO_SHOW", "SKIPPED", "COMPLETED")))
+
+
+def is_past(now: datetime) -> ColumnElement[bool]:
+    """A patient's past appointment: started before now, not cancelled (a no-show or completion is past)."""
+    return and_(Appointment.starts_at < now, Appointment.status.not_in(("CANCELLED", "RESCHEDULED")))
 
 
 def local_date(column=Appointment.starts_at):
@@ -87,6 +100,13 @@ async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
     return (await session.execute(stmt)).scalar_one()
 
 
+async def status_counts(session: AsyncSession, where: list[ColumnElement[bool]]) -> dict[str, int]:
+    """How many appointments matching ``where`` are in each status (one grouped query)."""
+    stmt = (select(Appointment.status, func.count()).select_from(Appointment)
+            .join(Centre, Centre.id == Appointment.centre_id).where(*where).group_by(Appointment.status))
+    return {status: count for status, count in await session.execute(stmt)}
+
+
 def day_filters(*, on: date | None, since: date | None, until: date | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if on is not None:
@@ -98,40 +118,39 @@ def day_filters(*, on: date | None, since: date | None, until: date | None) -> l
     return where
 
 
-async def patient_counts(session: AsyncSession, patient_id: int, now: datetime) -> dict[str, int]:
+async def patient_counts(session: AsyncSession, scope: PatientScope, now: datetime) -> dict[str, int]:
     a = Appointment
-    live = a.status.not_in(("CANCELLED", "RESCHEDULED"))
     stmt = select(
         func.count().filter(a.status != "RESCHEDULED"),
         func.count().filter(a.status == "COMPLETED"),
-        func.count().filter(live, a.starts_at >= now, a.status.not_in(("COMPLETED", "NO_SHOW"))),
-        func.count().filter(live, a.starts_at < now),
+        func.count().filter(is_upcoming(now)),
+        func.count().filter(is_past(now)),
         func.count().filter(a.status == "CANCELLED"),
-    ).where(a.patient_id == patient_id)
+    ).where(*scope.of(a))
     total, completed, upcoming, past, cancelled = (await session.execute(stmt)).one()
     return {"total": total, "completed": completed, "upcoming": upcoming, "past": past, "cancelled": cancelled}
 
 
-async def patient_payments(session: AsyncSession, patient_id: int, *, limit: int, offset: int = 0
+async def patient_payments(session: AsyncSession, scope: PatientScope, *, limit: int, offset: int = 0
                            ) -> tuple[list[Payment], int]:
-    rows = await session.execute(select(Payment).where(Payment.patient_id == patient_id)
+    rows = await session.execute(select(Payment).where(*scope.of(Payment))
                                  .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit).offset(offset))
     total = (await session.execute(select(func.count()).select_from(Payment)
-                                   .where(Payment.patient_id == patient_id))).scalar_one()
+                                   .where(*scope.of(Payment)))).scalar_one()
     return list(rows.scalars()), total
 
 
-async def patient_spent_paise(session: AsyncSession, patient_id: int) -> int:
+async def patient_spent_paise(session: AsyncSession, scope: PatientScope) -> int:
     stmt = select(func.coalesce(func.sum(Payment.amount_paise - Payment.refunded_paise), 0)).where(
-        Payment.patient_id == patient_id, Payment.status.in_(("SUCCESS", "REFUNDED")))
+        *scope.of(Payment), Payment.status.in_(("SUCCESS", "REFUNDED")))
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def patient_messages(session: AsyncSession, patient_id: int, *, limit: int, offset: int = 0):
+async def patient_messages(session: AsyncSession, scope: PatientScope, *, limit: int, offset: int = 0):
     """The WhatsApp messages sent (or queued) to the patient, newest first: their notification history."""
     from clinicops.messaging.models import OutboxMessage
 
-    where = [OutboxMessage.patient_id == patient_id]
+    where = scope.of(OutboxMessage)
     rows = await session.execute(select(OutboxMessage).where(*where)
                                  .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
                                  .limit(limit).offset(offset))

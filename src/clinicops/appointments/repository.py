@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment, AppointmentEvent
 from clinicops.auth.models import User
+from clinicops.authz.patient_scope import PatientScope
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.models import Clinician
 from clinicops.errors import SlotUnavailable
@@ -22,6 +23,7 @@ from clinicops.kit.locking import LockSpace, xact_lock
 from clinicops.organizations.models import Centre
 from clinicops.patients.models import Patient, PatientRegistration
 from clinicops.payments.models import Payment
+from clinicops.visits.models import Visit
 
 
 def staff_scope(principal: Principal) -> list[ColumnElement[bool]]:
@@ -40,8 +42,9 @@ def staff_scope(principal: Principal) -> list[ColumnElement[bool]]:
     return where
 
 
-def patient_scope(patient_id: int) -> list[ColumnElement[bool]]:
-    return [Appointment.patient_id == patient_id]
+def patient_scope(scope: PatientScope) -> list[ColumnElement[bool]]:
+    """A signed-in patient's own appointments, in the organization their session acts in (authz.patient_scope)."""
+    return scope.of(Appointment)
 
 
 def clinician_scope(principal: Principal) -> list[ColumnElement[bool]]:
@@ -73,13 +76,19 @@ async def lock_clinician_time(session: AsyncSession, clinician_id: int) -> None:
 async def insert(session: AsyncSession, appointment: Appointment) -> Appointment:
     """Insert and flush now, so an overlap (the exclusion constraint, 23P01) fails inside the request."""
     session.add(appointment)
+    await write_time(session)
+    return appointment
+
+
+async def write_time(session: AsyncSession) -> None:
+    """Flush a new or moved appointment now: an overlap (the exclusion constraint, 23P01) is a 409 in the request,
+    whether the row was inserted or an UPDATE moved its starts_at/ends_at."""
     try:
         await session.flush()
     except IntegrityError as exc:
         if _sqlstate(exc) == "23P01":
             raise SlotUnavailable("This time overlaps another appointment of the clinician") from None
         raise
-    return appointment
 
 
 def _sqlstate(exc: IntegrityError) -> str | None:
@@ -111,7 +120,8 @@ async def user_name(session: AsyncSession, user_id: int) -> str | None:
 
 
 async def lock_expired_holds(session: AsyncSession, *, now: datetime, limit: int, clinician_id: int | None = None,
-                             between: tuple[datetime, datetime] | None = None) -> list[Appointment]:
+                             between: tuple[datetime, datetime] | None = None,
+                             except_id: int | None = None) -> list[Appointment]:
     """BOOKED appointments whose payment hold has lapsed, locked; rows another worker holds are skipped.
 
     A hold with a successful payment is never released (the payment webhook may simply not have confirmed yet).
@@ -124,6 +134,8 @@ async def lock_expired_holds(session: AsyncSession, *, now: datetime, limit: int
         stmt = stmt.where(Appointment.clinician_id == clinician_id)
     if between is not None:
         stmt = stmt.where(Appointment.starts_at < between[1], Appointment.ends_at > between[0])
+    if except_id is not None:
+        stmt = stmt.where(Appointment.id != except_id)
     stmt = (stmt.order_by(Appointment.hold_expires_at).limit(limit)
             .with_for_update(of=Appointment, skip_locked=True).execution_options(populate_existing=True))
     return list((await session.execute(stmt)).scalars())
@@ -135,3 +147,34 @@ async def events_of(session: AsyncSession, appointment_id: int) -> list[tuple[Ap
         .where(AppointmentEvent.appointment_id == appointment_id)
         .order_by(AppointmentEvent.created_at, AppointmentEvent.id))
     return [(event, name) for event, name in rows]
+
+
+# --- the visit record of an appointment (the clinician's session notes and follow-up date) -------------------
+
+async def visit_of(session: AsyncSession, appointment_id: int) -> Visit | None:
+    """The appointment's visit record, locked (one per appointment)."""
+    return (await session.execute(select(Visit).where(Visit.appointment_id == appointment_id)
+                                  .with_for_update().execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def add_visit(session: AsyncSession, visit: Visit) -> Visit:
+    session.add(visit)
+    await session.flush()
+    await session.refresh(visit)
+    return visit
+
+
+async def earlier_visits(session: AsyncSession, appointment: Appointment, *, limit: int = 10
+                         ) -> list[tuple[Visit, Appointment]]:
+    """The patient's other visits with this appointment's clinician in its organization, newest first."""
+    rows = await session.execute(
+        select(Visit, Appointment).join(Appointment, Appointment.id == Visit.appointment_id)
+        .where(Visit.organization_id == appointment.organization_id, Visit.patient_id == appointment.patient_id,
+               Visit.clinician_id == appointment.clinician_id, Visit.appointment_id != appointment.id,
+               Visit.notes.is_not(None))
+        .order_by(Appointment.starts_at.desc().nulls_last(), Visit.id.desc()).limit(limit))
+    return [(visit, appt) for visit, appt in rows]
+
+
+async def centre_zone(session: AsyncSession, centre_id: int) -> str:
+    return (await session.execute(select(Centre.timezone).where(Centre.id == centre_id))).scalar_one()

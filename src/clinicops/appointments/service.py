@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +14,7 @@ from clinicops.appointments.queries import AppointmentView
 from clinicops.appointments.transitions import change_status
 from clinicops.authz.principal import Principal
 from clinicops.config import get_settings
-from clinicops.errors import InvalidTransition
-from clinicops.kit.timezones import zone
+from clinicops.kit.timezones import utcnow, zone
 
 # What the admin panel's appointment_type means in our model: (mode, kind).
 APPOINTMENT_TYPES = {
@@ -24,6 +23,13 @@ APPOINTMENT_TYPES = {
     "FOLLOW_UP": ("IN_PERSON", "FOLLOW_UP"),
     "INPATIENT_ASSESSMENT": ("IN_PERSON", "INPATIENT_ASSESSMENT"),
 }
+
+
+# The staff list's window when no date filter is given: what the admin panel shows (it does not page).
+DEFAULT_WINDOW_PAST = timedelta(days=30)
+DEFAULT_WINDOW_AHEAD = timedelta(days=60)
+LIST_LIMIT = 500
+DASHBOARD_MAX_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,12 @@ class ListFilters:
     clinician_id: int | None = None
     patient_id: int | None = None
     status: str | None = None
-    limit: int = 100
+    limit: int = LIST_LIMIT
     offset: int = 0
+
+    @property
+    def has_dates(self) -> bool:
+        return self.on is not None or self.since is not None or self.until is not None
 
 
 def _where(principal: Principal, f: ListFilters) -> list:
@@ -48,8 +58,21 @@ def _where(principal: Principal, f: ListFilters) -> list:
     return where
 
 
+async def organization_today(session: AsyncSession, principal: Principal) -> date:
+    """Today in the caller's organization's zone."""
+    from clinicops.organizations.service import get as get_org
+
+    assert principal.organization_id is not None
+    return utcnow().astimezone(zone((await get_org(session, principal.organization_id)).timezone)).date()
+
+
 async def list_appointments(session: AsyncSession, principal: Principal, filters: ListFilters
                             ) -> tuple[list[AppointmentView], int]:
+    """The caller's appointments, newest first; without a date filter, from 30 days ago to 60 days ahead (the
+    organization's calendar), so the list covers what the admin panel shows without paging."""
+    if not filters.has_dates:
+        today = await organization_today(session, principal)
+        filters = replace(filters, since=today - DEFAULT_WINDOW_PAST, until=today + DEFAULT_WINDOW_AHEAD)
     where = _where(principal, filters)
     rows = await queries.views(session, where, limit=filters.limit, offset=filters.offset)
     return rows, await queries.count(session, where)
@@ -123,17 +146,16 @@ async def set_status(session: AsyncSession, principal: Principal, appointment_id
 async def update(session: AsyncSession, principal: Principal, appointment_id: int, *,
                  scheduled_start_at: datetime | None = None, duration_minutes: int | None = None,
                  status: str | None = None, notes: str | None = None, reason: str | None = None) -> AppointmentView:
-    """The admin panel's PUT: a new time is a reschedule (a new appointment, carrying the new notes), then
-    status, then notes."""
+    """The admin panel's PUT: a new time moves this appointment (a reschedule in place, carrying the new notes),
+    then status, then notes."""
     appointment = await _locked(session, principal, appointment_id)
     if scheduled_start_at is not None and scheduled_start_at.tzinfo is None:
         centre = await repository.centre_in_org(session, appointment.organization_id, appointment.centre_id)
         if centre is not None:
             scheduled_start_at = scheduled_start_at.replace(tzinfo=zone(centre.timezone))
     if scheduled_start_at is not None and not _same_time(appointment, scheduled_start_at, duration_minutes):
-        moved = await reschedule(session, principal, appointment_id, scheduled_start_at=scheduled_start_at,
-                                 duration_minutes=duration_minutes, reason=reason, notes=notes)
-        appointment = moved.appointment
+        await reschedule(session, principal, appointment_id, scheduled_start_at=scheduled_start_at,
+                         duration_minutes=duration_minutes, reason=reason, notes=notes)
     if status is not None and status != appointment.status:
         await set_status(session, principal, appointment.id, status=status, reason=reason)
     if notes is not None and notes != appointment.notes:
@@ -151,41 +173,38 @@ def _same_time(appointment: Appointment, starts_at: datetime, duration_minutes: 
 async def reschedule(session: AsyncSession, principal: Principal, appointment_id: int, *,
                      scheduled_start_at: datetime, duration_minutes: int | None = None,
                      reason: str | None = None, notes: str | None = None) -> AppointmentView:
-    """Move an appointment: the old one becomes RESCHEDULED, a new one (linked to it) takes the new time.
+    """Move this appointment to a new time, in place (booking.move): same id, status, payments, hold and booking
+    reference; the move is in its status history with both times.
 
-    The clinician's time is locked before the old row is written (the same lock booking takes), so concurrent
-    moves and bookings into one slot queue instead of deadlocking. The old row is released first so a move by
-    less than its own length does not collide with itself; if the new time is refused, the whole change rolls
-    back. The new row keeps the old one's unpaid hold and notes (unless ``notes`` are given) and has no Meet link
-    yet; it is written once, complete.
+    The row is locked first, then the clinician's time (the lock every booking takes) before the first write, so
+    concurrent moves and bookings into one slot queue instead of deadlocking; a refused new time changes nothing.
+    The patient is told (old and new time), and an ONLINE appointment gets a Meet link for its new time.
     """
-    old = await _locked(session, principal, appointment_id)
-    if old.status not in ("BOOKED", "CONFIRMED"):
-        raise InvalidTransition(f"An appointment that is {old.status} cannot be rescheduled")
-    was, held_until = old.status, old.hold_expires_at
-    await repository.lock_clinician_time(session, old.clinician_id)
-    await change_status(session, old, "RESCHEDULED", actor_user_id=principal.user_id, actor="STAFF",
-                        reason=reason or "Rescheduled")
-    booked = await booking.book(
-        session, organization_id=old.organization_id, patient_id=old.patient_id, clinician_id=old.clinician_id,
-        centre_id=old.centre_id, mode=old.mode, kind=old.kind, starts_at=scheduled_start_at,
-        duration_minutes=duration_minutes or old.duration_minutes, notes=old.notes if notes is None else notes,
-        parent_appointment_id=old.id, source=old.source, actor_user_id=principal.user_id, actor="STAFF",
-        status=was, hold_expires_at=held_until, reason=f"Rescheduled from appointment {old.id}")
-    new = booked.appointment
-    await _after_reschedule(session, old, new)
-    return await _view(session, new.id)
+    appointment = await _locked(session, principal, appointment_id)
+    moved = await booking.move(session, appointment, starts_at=scheduled_start_at, actor_user_id=principal.user_id,
+                               actor="STAFF", duration_minutes=duration_minutes, notes=notes, reason=reason)
+    await _after_reschedule(session, moved)
+    return await _view(session, appointment.id)
 
 
-async def _after_reschedule(session: AsyncSession, old: Appointment, new: Appointment) -> None:
+@dataclass(frozen=True)
+class _Before:
+    """The appointment as it was before a move, for the rescheduled message (its old time)."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+async def _after_reschedule(session: AsyncSession, moved: booking.Moved) -> None:
     from clinicops.messaging import notify
-    from clinicops.payments import repository as payments
     from clinicops.video import service as video
 
-    await payments.follow_reschedule(session, from_appointment_id=old.id, to_appointment_id=new.id)
-    if new.status == "CONFIRMED":
-        await video.on_confirmed(session, new)
-    await notify.appointment_rescheduled(session, old, new)
+    appointment = moved.appointment
+    # the notice first: it withdraws what was queued for the old time, then the new time's Meet link is made
+    await notify.appointment_rescheduled(session, _Before(appointment.id, moved.from_starts_at, moved.from_ends_at),
+                                         appointment)
+    await video.on_rescheduled(session, appointment)
 
 
 async def cancel(session: AsyncSession, principal: Principal, appointment_id: int, *,
@@ -214,6 +233,45 @@ async def my_appointments(session: AsyncSession, principal: Principal) -> dict[s
     upcoming = await queries.views(session, own + [queries.local_date() > today], limit=200, newest_first=False)
     past = await queries.views(session, own + [queries.local_date() < today], limit=100)
     return {"current": current, "upcoming": upcoming, "past": past}
+
+
+# The clinician dashboard's tiles, each counting what clicking it lists (the admin panel's own grouping).
+DASHBOARD_TILES = {"waiting": ("BOOKED", "CONFIRMED"), "ongoing": ("IN_PROGRESS",), "confirmed": ("CONFIRMED",),
+                   "completed": ("COMPLETED",), "cancelled": ("CANCELLED",), "booked": ("BOOKED",),
+                   "checkedIn": ("CHECKED_IN",), "noShow": ("NO_SHOW",)}
+
+
+async def _dashboard_days(session: AsyncSession, principal: Principal, since: date | None,
+                          until: date | None) -> list:
+    """The signed-in clinician's appointments on the centres' dates since..until (default: today)."""
+    if since is None or until is None:
+        today = await organization_today(session, principal)
+        since, until = since or until or today, until or since or today
+    if until < since:
+        raise ValidationFailed("endDate", "endDate must not be before startDate")
+    if (until - since).days + 1 > DASHBOARD_MAX_DAYS:
+        raise ValidationFailed("endDate", f"The range may cover at most {DASHBOARD_MAX_DAYS} days")
+    return (repository.clinician_scope(principal) + [Appointment.status != "RESCHEDULED"]
+            + queries.day_filters(on=None, since=since, until=until))
+
+
+async def dashboard_stats(session: AsyncSession, principal: Principal, *, since: date | None,
+                          until: date | None) -> dict[str, int]:
+    """Counts for the clinician's dashboard tiles: ``total`` and one per :data:`DASHBOARD_TILES` entry."""
+    counts = await queries.status_counts(session, await _dashboard_days(session, principal, since, until))
+    return {"total": sum(counts.values())} | {
+        tile: sum(counts.get(status, 0) for status in statuses) for tile, statuses in DASHBOARD_TILES.items()}
+
+
+async def dashboard_appointments(session: AsyncSession, principal: Principal, *, since: date | None,
+                                 until: date | None, statuses: tuple[str, ...] | None = None,
+                                 limit: int = LIST_LIMIT) -> tuple[list[AppointmentView], int]:
+    """The clinician's appointments of the range, earliest first, optionally of some statuses."""
+    where = await _dashboard_days(session, principal, since, until)
+    if statuses:
+        where.append(Appointment.status.in_(statuses))
+    rows = await queries.views(session, where, limit=limit, newest_first=False)
+    return rows, await queries.count(session, where)
 
 
 async def _own_locked(session: AsyncSession, principal: Principal, appointment_id: int) -> Appointment:

@@ -32,7 +32,7 @@ _REFUSALS = {
 }
 
 __all__ = ["Slot", "DayView", "PublicDay", "DateSummary", "day_slots", "ensure_bookable", "public_day",
-           "public_dates", "staff_day", "MAX_RANGE_DAYS"]
+           "public_dates", "staff_day", "staff_range", "MAX_RANGE_DAYS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +104,17 @@ async def day_slots(session: AsyncSession, *, organization_id: int, clinician_id
 
 async def ensure_bookable(session: AsyncSession, *, organization_id: int, clinician_id: int, centre_id: int,
                           mode: str, starts_at: datetime, duration_minutes: int | None = None,
-                          now: datetime | None = None) -> tuple[Clinician, Centre, datetime]:
+                          now: datetime | None = None, moving_appointment_id: int | None = None
+                          ) -> tuple[Clinician, Centre, datetime]:
     """Check that [starts_at, starts_at + duration) may be booked; return (clinician, centre, ends_at).
 
     It must start a generated slot of the clinician's rules or extra hours at that centre and mode, lie outside
     every unavailable window (by overlap), not be in the past and not overlap an active appointment. Without a
     duration the appointment takes its slot's length; a longer one may run on through consecutive free slots of
     the same mode. An expired unpaid hold does not count as taken: booking releases it first
-    (``holds.release_expired``), or the exclusion constraint would refuse the new row.
+    (``holds.release_expired``), or the exclusion constraint would refuse the new row. When an appointment is being
+    moved (``moving_appointment_id``), its own current time does not count as taken, so it may move by less than
+    its length.
     """
     if starts_at.tzinfo is None:
         raise ValueError("starts_at must be timezone-aware")
@@ -123,6 +126,8 @@ async def ensure_bookable(session: AsyncSession, *, organization_id: int, clinic
     schedule = await load_schedule(session, organization_id=organization_id, clinician_id=clinician_id,
                                    centre_id=centre_id, first_day=day, last_day=day + timedelta(days=1),
                                    now=current)
+    if moving_appointment_id is not None:
+        _free_own_time(schedule, moving_appointment_id)
     start = int(starts_at.timestamp())
     if starts_at.timestamp() != start:
         raise SlotUnavailable(_REFUSALS["not_offered"])
@@ -132,6 +137,12 @@ async def ensure_bookable(session: AsyncSession, *, organization_id: int, clinic
     if refusal:
         raise SlotUnavailable(_REFUSALS[refusal])
     return clinician, centre, datetime.fromtimestamp(end, UTC)
+
+
+def _free_own_time(schedule: engine.Schedule, appointment_id: int) -> None:
+    kept = [busy for busy in schedule.busy if busy[2] != appointment_id]
+    if len(kept) != len(schedule.busy):
+        schedule.set_busy([b[0] for b in kept], [b[1] for b in kept], [b[2] for b in kept])
 
 
 async def _clinician_and_centre(session: AsyncSession, organization_id: int, clinician_id: int,
@@ -166,10 +177,7 @@ async def public_day(session: AsyncSession, *, clinician_id: int, centre_id: int
 async def public_dates(session: AsyncSession, *, clinician_id: int, centre_id: int, first_day: date,
                        last_day: date, mode: str | None, now: datetime | None = None) -> list[DateSummary]:
     """Dates of the range that still have a free slot, computed in one pass over one query's rows."""
-    if last_day < first_day:
-        raise ValidationFailed("endDate", "endDate must not be before startDate")
-    if (last_day - first_day).days + 1 > MAX_RANGE_DAYS:
-        raise ValidationFailed("endDate", f"The range may cover at most {MAX_RANGE_DAYS} days")
+    check_range(first_day, last_day)
     current = now or utcnow()
     schedule = await load_schedule(session, organization_slug=get_settings().default_organization,
                                    clinician_id=clinician_id, centre_id=centre_id, first_day=first_day,
@@ -205,3 +213,35 @@ async def staff_day(session: AsyncSession, principal: Principal, *, clinician_id
     raw = _day_raw(schedule, day, mode=mode, now=_now_s(current))
     return DayView(day, {c: ZoneInfo(z) for c, z in schedule.centres.items()},
                    [_slot(s) for s in raw if include_past or not s.past])
+
+
+def check_range(first_day: date, last_day: date, *, last_field: str = "endDate") -> None:
+    """A range of dates a slot list may cover: in order, at most :data:`MAX_RANGE_DAYS` days (else 422)."""
+    if last_day < first_day:
+        raise ValidationFailed(last_field, f"{last_field} must not be before startDate")
+    if (last_day - first_day).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationFailed(last_field, f"The range may cover at most {MAX_RANGE_DAYS} days")
+
+
+async def staff_range(session: AsyncSession, principal: Principal, *, clinician_id: int, centre_id: int | None,
+                      first_day: date, last_day: date, mode: str | None, now: datetime | None = None
+                      ) -> list[DayView]:
+    """The staff booking wizard's slots for a range of the centres' dates: every upcoming slot with its status
+    (available, booked or blocked), from one query over the whole range.
+
+    ``centre_id`` None: every active centre where the clinician has rules or extra hours. A clinician or centre
+    outside the caller's organization is not found (404).
+    """
+    check_range(first_day, last_day)
+    assert principal.organization_id is not None
+    current = now or utcnow()
+    schedule = await load_schedule(session, organization_id=principal.organization_id, clinician_id=clinician_id,
+                                   centre_id=centre_id, first_day=first_day, last_day=last_day, now=current)
+    zones, now_s = {c: ZoneInfo(z) for c, z in schedule.centres.items()}, _now_s(current)
+    days: list[DayView] = []
+    day = first_day
+    while day <= last_day:
+        days.append(DayView(day, zones, [_slot(s) for s in _day_raw(schedule, day, mode=mode, now=now_s)
+                                         if not s.past]))
+        day += timedelta(days=1)
+    return days

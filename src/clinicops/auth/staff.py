@@ -8,7 +8,7 @@ tokens already issued fail on the next request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ class StaffView:
     user: User
     roles: list[tuple[str, int | None]]
     clinician_id: int | None
+    centre_names: dict[int, str] = field(default_factory=dict)
 
 
 def parse_role(value: Any) -> Role:
@@ -60,16 +61,20 @@ async def _views(session: AsyncSession, users: list[User]) -> list[StaffView]:
     ids = [u.id for u in users]
     roles = await repository.roles_by_user(session, ids)
     clinicians = await repository.clinicians_by_user(session, ids)
-    return [StaffView(u, roles.get(u.id, []), clinicians.get(u.id)) for u in users]
+    centre_ids = {c for held in roles.values() for _, c in held if c is not None}
+    names = await repository.centre_names(session, users[0].organization_id, centre_ids) if users else {}
+    return [StaffView(u, roles.get(u.id, []), clinicians.get(u.id),
+                      {c: names[c] for _, c in roles.get(u.id, []) if c in names}) for u in users]
 
 
 async def _view(session: AsyncSession, user: User) -> StaffView:
     return (await _views(session, [user]))[0]
 
 
-async def _staff(session: AsyncSession, principal: Principal, user_id: int) -> User:
+async def _staff(session: AsyncSession, principal: Principal, user_id: int, *,
+                 include_deleted: bool = False) -> User:
     assert principal.organization_id is not None
-    user = await repository.get(session, principal.organization_id, user_id)
+    user = await repository.get(session, principal.organization_id, user_id, include_deleted=include_deleted)
     if user is None:
         raise NotFound("User not found")
     return user
@@ -77,11 +82,12 @@ async def _staff(session: AsyncSession, principal: Principal, user_id: int) -> U
 
 async def list_users(session: AsyncSession, principal: Principal, *, role: Role | None = None,
                      centre_id: int | None = None, search: str | None = None, is_active: bool | None = None,
-                     limit: int = 20, offset: int = 0) -> tuple[list[StaffView], int]:
+                     include_deleted: bool = False, limit: int = 20,
+                     offset: int = 0) -> tuple[list[StaffView], int]:
     assert principal.organization_id is not None
     users, total = await repository.search(
         session, principal.organization_id, role=role.value if role else None, centre_id=centre_id,
-        text=search, is_active=is_active, limit=limit, offset=offset)
+        text=search, is_active=is_active, include_deleted=include_deleted, limit=limit, offset=offset)
     return await _views(session, users), total
 
 
@@ -189,7 +195,27 @@ async def update_user(session: AsyncSession, principal: Principal, user_id: int,
 
 
 async def set_active(session: AsyncSession, principal: Principal, user_id: int, *, is_active: bool) -> StaffView:
+    """``toggle-active``. Activating a soft-deleted user restores them (a deleted one cannot be deactivated)."""
+    user = await _staff(session, principal, user_id, include_deleted=True)
+    if user.is_deleted:
+        if not is_active:
+            raise NotFound("User not found")
+        return await _restore(session, user)
     return await update_user(session, principal, user_id, changes={"is_active": is_active})
+
+
+async def _restore(session: AsyncSession, user: User) -> StaffView:
+    """Undo a soft delete. The phone and username were freed by the delete, so someone may hold them now (409);
+    old sessions stay revoked (the delete bumped ``token_version``)."""
+    clinician_id = await repository.deleted_clinician_of(session, user.id)
+    if clinician_id is not None:
+        raise Conflict(f"This user is a deleted clinician; restore them with "
+                       f"PATCH /api/clinicians/{clinician_id}/toggle-active")
+    await _check_unique(session, user.organization_id, phone=user.phone, username=user.username,
+                        except_id=user.id)
+    user.is_deleted = False
+    user.is_active = True
+    return await _view(session, await repository.reload(session, user))
 
 
 async def delete_user(session: AsyncSession, principal: Principal, user_id: int) -> None:

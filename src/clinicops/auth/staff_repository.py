@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth.models import User, UserRole
 from clinicops.clinicians.models import Clinician
+from clinicops.organizations.models import Centre
 
 
-def _staff(organization_id: int) -> Select:
-    return select(User).where(User.organization_id == organization_id, User.user_type == "STAFF",
-                              User.is_deleted.is_(False))
+def _staff(organization_id: int, *, include_deleted: bool = False) -> Select:
+    """One organization's live staff; soft-deleted ones only when asked for (to list or restore them)."""
+    stmt = select(User).where(User.organization_id == organization_id, User.user_type == "STAFF")
+    return stmt if include_deleted else stmt.where(User.is_deleted.is_(False))
 
 
 def _like(term: str) -> str:
@@ -21,13 +23,16 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-async def get(session: AsyncSession, organization_id: int, user_id: int) -> User | None:
-    return (await session.execute(_staff(organization_id).where(User.id == user_id))).scalar_one_or_none()
+async def get(session: AsyncSession, organization_id: int, user_id: int, *,
+              include_deleted: bool = False) -> User | None:
+    stmt = _staff(organization_id, include_deleted=include_deleted).where(User.id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def search(session: AsyncSession, organization_id: int, *, role: str | None, centre_id: int | None,
-                 text: str | None, is_active: bool | None, limit: int, offset: int) -> tuple[list[User], int]:
-    stmt = _staff(organization_id)
+                 text: str | None, is_active: bool | None, limit: int, offset: int,
+                 include_deleted: bool = False) -> tuple[list[User], int]:
+    stmt = _staff(organization_id, include_deleted=include_deleted)
     if role or centre_id is not None:
         holders = select(UserRole.user_id)
         if role:
@@ -57,6 +62,20 @@ async def roles_by_user(session: AsyncSession, user_ids: list[int]) -> dict[int,
         for user_id, role, centre_id in rows:
             found[user_id].append((role, centre_id))
     return found
+
+
+async def centre_names(session: AsyncSession, organization_id: int, centre_ids: set[int]) -> dict[int, str]:
+    if not centre_ids:
+        return {}
+    rows = await session.execute(select(Centre.id, Centre.name).where(
+        Centre.organization_id == organization_id, Centre.id.in_(sorted(centre_ids))))
+    return {centre_id: name for centre_id, name in rows}
+
+
+async def deleted_clinician_of(session: AsyncSession, user_id: int) -> int | None:
+    """The id of the user's soft-deleted clinician profile, if any (restored through the clinician instead)."""
+    return (await session.execute(select(Clinician.id).where(
+        Clinician.user_id == user_id, Clinician.is_deleted.is_(True)))).scalar_one_or_none()
 
 
 async def clinicians_by_user(session: AsyncSession, user_ids: list[int]) -> dict[int, int]:

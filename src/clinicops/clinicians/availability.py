@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.authz.principal import Principal
 from clinicops.clinicians import repository
-from clinicops.clinicians.exceptions import CentreNotFound
+from clinicops.clinicians.exceptions import CentreNotFound, ClinicianNotFound
 from clinicops.clinicians.models import AvailabilityRule, Clinician
 from clinicops.errors import ValidationFailed
 
@@ -95,3 +95,48 @@ async def replace(session: AsyncSession, principal: Principal, clinician_id: int
     await check_rules(session, principal, rules)
     await store_rules(session, principal, clinician, rules)
     return await repository.rules_with_centres(session, clinician.organization_id, clinician.id)
+
+
+def in_effect(rules: list[dict], *, centre_id: int | None = None, day: date | None = None) -> list[dict]:
+    """The rules (rows of ``repository.rules_with_centres``) at ``centre_id`` and in effect on ``day``."""
+    weekday = None if day is None else day.isoweekday() % 7  # 0 = Sunday
+    return [r for r in rules
+            if (centre_id is None or r["centre_id"] == centre_id)
+            and (day is None or (r["weekday"] == weekday and (r["effective_from"] or date.min) <= day
+                                 <= (r["effective_to"] or date.max)))]
+
+
+async def by_day(session: AsyncSession, principal: Principal, clinician_id: int, *,
+                 centre_id: int | None = None) -> dict[int, list[dict]]:
+    """The weekly rules grouped by weekday (0 = Sunday), for a manager of the clinician."""
+    clinician = await repository.get_clinician(session, principal.organization_id, clinician_id,
+                                               scope=principal.centre_scope())
+    if clinician is None:
+        raise ClinicianNotFound()
+    grouped: dict[int, list[dict]] = {}
+    for rule in in_effect(await repository.rules_with_centres(session, clinician.organization_id, clinician.id),
+                          centre_id=centre_id):
+        grouped.setdefault(rule["weekday"], []).append(rule)
+    return grouped
+
+
+async def delete_day(session: AsyncSession, principal: Principal, clinician_id: int, weekday: int, *,
+                     centre_id: int | None = None) -> list[dict]:
+    """Delete every weekly rule on ``weekday`` (at ``centre_id``, or at every centre the caller manages);
+    the rules deleted. A centre outside the caller's organization or centres is 404 naming ``centreId``."""
+    clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True)
+    if not 0 <= weekday <= 6:
+        raise ValidationFailed("dayOfWeek", "dayOfWeek must be 0 (Sunday) to 6 (Saturday)")
+    centres = principal.centre_scope()
+    if centre_id is not None:
+        found = await repository.centres_in_org(session, principal.organization_id, {centre_id})
+        if centre_id not in found or not principal.can_access_centre(centre_id):
+            raise CentreNotFound(f"Centre {centre_id} not found",
+                                 details=[{"field": "centreId", "message": "centre not found"}])
+        centres = frozenset({centre_id})
+    rules = await repository.rules_with_centres(session, clinician.organization_id, clinician.id)
+    doomed = [r for r in rules if r["weekday"] == weekday and (centres is None or r["centre_id"] in centres)]
+    if doomed:
+        await repository.delete_rules(session, clinician.id, centre_ids=centres, weekday=weekday)
+        await repository.touch(session, clinician.id)
+    return doomed

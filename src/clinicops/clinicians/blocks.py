@@ -23,6 +23,7 @@ from clinicops.clinicians.models import AvailabilityException, Clinician
 from clinicops.clinicians.repository import AffectedAppointment
 from clinicops.errors import ValidationFailed
 from clinicops.kit.timezones import human, utcnow, zone
+from clinicops.messaging import notify
 from clinicops.messaging import service as messaging
 
 MAX_DAYS = 366
@@ -146,7 +147,7 @@ async def _notify(session: AsyncSession, clinician: Clinician, block_id: int,
             dedupe_key=f"slot-blocked:{block_id}:{appt.id}",
             params={"patient": appt.patient_name or "there", "clinician": doctor.full_name,
                     "when": human(appt.starts_at, zone(appt.timezone)),
-                    "centre": f"{appt.centre_name} (online)" if appt.mode == "ONLINE" else appt.centre_name})
+                    "place": notify.place_of(appt.mode, appt.centre_name)})
         queued += message_id is not None
     return queued
 

@@ -35,9 +35,10 @@ def _scope_clause(scope: Scope):
 
 
 async def get_clinician(session: AsyncSession, organization_id: int, clinician_id: int, *, scope: Scope = None,
-                        for_update: bool = False) -> Clinician | None:
-    stmt = select(Clinician).where(Clinician.id == clinician_id, Clinician.organization_id == organization_id,
-                                   Clinician.is_deleted.is_(False))
+                        for_update: bool = False, include_deleted: bool = False) -> Clinician | None:
+    stmt = select(Clinician).where(Clinician.id == clinician_id, Clinician.organization_id == organization_id)
+    if not include_deleted:
+        stmt = stmt.where(Clinician.is_deleted.is_(False))
     clause = _scope_clause(scope)
     if clause is not None:
         stmt = stmt.where(clause)
@@ -117,10 +118,14 @@ async def rules_of(session: AsyncSession, organization_id: int, clinician_id: in
     return list(rows.scalars())
 
 
-async def delete_rules(session: AsyncSession, clinician_id: int, *, centre_ids: Iterable[int] | None = None) -> None:
+async def delete_rules(session: AsyncSession, clinician_id: int, *, centre_ids: Iterable[int] | None = None,
+                       weekday: int | None = None) -> None:
+    """Delete the clinician's rules (only those at ``centre_ids`` / on ``weekday`` when given)."""
     stmt = delete(AvailabilityRule).where(AvailabilityRule.clinician_id == clinician_id)
     if centre_ids is not None:
         stmt = stmt.where(AvailabilityRule.centre_id.in_(sorted(set(centre_ids))))
+    if weekday is not None:
+        stmt = stmt.where(AvailabilityRule.weekday == weekday)
     await session.execute(stmt)
 
 
@@ -252,7 +257,7 @@ _DIRECTORY_SQL = """
 SELECT c.id, c.user_id, u.full_name, u.phone, u.email, u.username, c.specializations, c.qualifications,
        c.languages, c.expertise, c.consultation_modes, c.registration_number, c.years_of_experience,
        c.consultation_fee_paise, c.advance_amount_paise, c.daily_token_limit, c.default_duration_minutes,
-       c.profile_picture_url, c.bio, c.is_active, c.primary_centre_id, pc.name AS primary_centre_name,
+       c.profile_picture_url, c.bio, c.is_active, c.is_deleted, c.primary_centre_id, pc.name AS primary_centre_name,
        pc.city AS primary_centre_city, c.created_at, c.updated_at,
        (SELECT coalesce(json_agg(json_build_object('id', ce.id, 'name', ce.name, 'city', ce.city) ORDER BY ce.id),
                         '[]'::json)
@@ -262,7 +267,7 @@ SELECT c.id, c.user_id, u.full_name, u.phone, u.email, u.username, c.specializat
   FROM clinicians c
   JOIN users u ON u.id = c.user_id
   LEFT JOIN centres pc ON pc.id = c.primary_centre_id
- WHERE c.organization_id = :org AND NOT c.is_deleted AND NOT u.is_deleted {conditions}
+ WHERE c.organization_id = :org {conditions}
  ORDER BY lower(u.full_name), c.id
  LIMIT :limit OFFSET :offset
 """
@@ -270,7 +275,10 @@ SELECT c.id, c.user_id, u.full_name, u.phone, u.email, u.username, c.specializat
 _WORKS_AT = ("(c.primary_centre_id {op} OR EXISTS (SELECT 1 FROM availability_rules r "
              "WHERE r.clinician_id = c.id AND r.is_active AND r.centre_id {op}))")
 _CONDITIONS = {
+    "live": "NOT c.is_deleted AND NOT u.is_deleted",
     "active_only": "c.is_active AND u.is_active",
+    "profile_active": "c.is_active",
+    "profile_inactive": "NOT c.is_active",
     "clinician_id": "c.id = :clinician_id",
     "centre_id": _WORKS_AT.format(op="= :centre_id"),
     "scope": _WORKS_AT.format(op="= ANY(:scope)"),
@@ -292,11 +300,16 @@ def _like(value: str) -> str:
 async def directory_rows(session: AsyncSession, organization_id: int, *, active_only: bool, scope: Scope = None,
                          clinician_id: int | None = None, centre_id: int | None = None, city: str | None = None,
                          specialization: str | None = None, mode: str | None = None, search: str | None = None,
+                         is_active: bool | None = None, include_deleted: bool = False,
                          limit: int = 100, offset: int = 0) -> list[dict]:
+    """Directory rows. ``active_only``: what the public sees (profile and login active); ``is_active``: the
+    profile's own flag (the staff filter, matching the ``isActive`` each row shows)."""
     params: dict = {"org": organization_id, "limit": limit, "offset": offset}
-    used = []
+    used = [] if include_deleted else ["live"]
     if active_only:
         used.append("active_only")
+    if is_active is not None:
+        used.append("profile_active" if is_active else "profile_inactive")
     for name, value in (("clinician_id", clinician_id), ("centre_id", centre_id), ("city", city)):
         if value is not None:
             used.append(name)
@@ -329,11 +342,13 @@ async def rules_with_centres(session: AsyncSession, organization_id: int, clinic
 
 
 async def managed_clinician(session: AsyncSession, principal: Principal, clinician_id: int, *,
-                            for_update: bool = False) -> Clinician:
+                            for_update: bool = False, include_deleted: bool = False) -> Clinician:
     """The clinician ``principal`` may manage: same organization and, for a centre manager, one of their centres.
-    Anything else is :class:`ClinicianNotFound` (404), so existence does not leak."""
+    Anything else is :class:`ClinicianNotFound` (404), so existence does not leak. Soft-deleted clinicians are
+    found only when asked for (to restore them)."""
     clinician = await get_clinician(session, principal.organization_id, clinician_id,
-                                    scope=principal.centre_scope(), for_update=for_update)
+                                    scope=principal.centre_scope(), for_update=for_update,
+                                    include_deleted=include_deleted)
     if clinician is None:
         raise ClinicianNotFound()
     return clinician

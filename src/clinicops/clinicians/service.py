@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicops.auth import sessions
 from clinicops.auth.models import User
 from clinicops.auth.passwords import hash_password
 from clinicops.authz.principal import Principal, Role
@@ -51,7 +53,9 @@ class DirectoryQuery:
     specialization: str | None = None
     mode: str | None = None
     search: str | None = None
-    include_inactive: bool = False
+    include_inactive: bool = False  # kept for the older switch; managers now see inactive ones by default
+    is_active: bool | None = None
+    include_deleted: bool = False
     limit: int = 100
     offset: int = 0
 
@@ -92,13 +96,18 @@ def _render_key(render: Callable) -> tuple[str, str]:
 
 async def directory(session: AsyncSession, principal: Principal | None, *, query: DirectoryQuery,
                     render: Callable[..., Any], cache: DirectoryCache = DIRECTORY) -> Any:
-    """The clinician list, rendered by ``render(rows, staff=bool)``; public renders are cached."""
+    """The clinician list, rendered by ``render(rows, staff=bool)``. Managers get the staff list of their
+    centres, inactive clinicians included unless ``is_active`` says otherwise (the admin panel filters and
+    re-activates from it); everyone else the cached public list of active clinicians."""
     filters = dict(centre_id=query.centre_id, city=query.city, specialization=query.specialization,
                    mode=query.mode, search=query.search, limit=query.limit, offset=query.offset)
-    if query.include_inactive and manages(principal):
+    if manages(principal):
         rows = await repository.directory_rows(session, principal.organization_id, active_only=False,
-                                               scope=principal.centre_scope(), **filters)
+                                               scope=principal.centre_scope(), is_active=query.is_active,
+                                               include_deleted=query.include_deleted, **filters)
         return render(rows, staff=True)
+    if query.is_active is False:  # the public list holds active clinicians only
+        filters["limit"] = 0
 
     async def build(organization_id: int) -> Any:
         rows = await repository.directory_rows(session, organization_id, active_only=True, **filters)
@@ -179,7 +188,7 @@ async def create(session: AsyncSession, principal: Principal, *, account: Accoun
     await availability.check_rules(session, principal, rules or [])
     await _check_unique(session, principal.organization_id, account)
     user = User(organization_id=principal.organization_id, user_type="STAFF", phone=account.phone,
-                email=account.email, username=account.username, full_name=account.full_name,
+                email=account.email or None, username=account.username or None, full_name=account.full_name,
                 password_hash=hash_password(account.password) if account.password else None)
     session.add(user)
     await session.flush()
@@ -204,7 +213,6 @@ def _apply_account(user: User, account: Account) -> None:
             setattr(user, name, value or None)
     if account.password:
         user.password_hash = hash_password(account.password)
-        user.token_version += 1  # a new password ends the sessions signed in with the old one
 
 
 async def update(session: AsyncSession, principal: Principal, clinician_id: int, *, account: Account,
@@ -230,6 +238,8 @@ async def update(session: AsyncSession, principal: Principal, clinician_id: int,
             new_centres |= set(await repository.clinician_role_centres(session, user.id))
         await repository.set_clinician_roles(session, user.id, new_centres)
     await session.flush()
+    if account.password:  # a new password ends every session signed in with the old one (refresh ones too)
+        await sessions.revoke_all_for_user(session, user.id, "password_changed")
     if rules is not None:
         await availability.store_rules(session, principal, clinician, rules)
     return await staff_profile(session, principal, clinician.id)
@@ -247,39 +257,74 @@ async def remove(session: AsyncSession, principal: Principal, clinician_id: int)
     clinician.is_active = False
     clinician.updated_at = func.clock_timestamp()
     user = await repository.get_user(session, clinician.user_id)
-    await repository.set_clinician_roles(session, user.id, [])
-    if not await repository.has_other_roles(session, user.id):
+    if await repository.has_other_roles(session, user.id):
+        await repository.set_clinician_roles(session, user.id, [])  # they stay staff in their other role
+    else:  # the login goes; its CLINICIAN roles stay with it, so a restore gives the same centres back
         user.is_deleted = True
         user.is_active = False
         user.token_version += 1
     await session.flush()
 
 
+async def _restore(session: AsyncSession, clinician: Clinician) -> None:
+    """Undo :func:`remove`. The login's phone and username were freed by the delete: if someone holds them now
+    the restore is refused (409 DUPLICATE) and nothing changes. Old sessions stay dead (token_version moved)."""
+    user = await repository.get_user(session, clinician.user_id)
+    if user.is_deleted:
+        await _check_unique(session, clinician.organization_id, Account(phone=user.phone, username=user.username),
+                            user.id)
+        user.is_deleted = False
+        user.is_active = True
+    wanted = set(await repository.clinician_role_centres(session, user.id))
+    if not wanted:  # the roles were removed (the person kept another role): the centres of their weekly rules
+        wanted = await repository.rule_centre_ids(session, clinician.id)
+    if clinician.primary_centre_id is not None:
+        wanted.add(clinician.primary_centre_id)
+    live = await repository.centres_in_org(session, clinician.organization_id, wanted)
+    await repository.set_clinician_roles(session, user.id, live)
+    clinician.is_deleted = False
+
+
 async def set_active(session: AsyncSession, principal: Principal, clinician_id: int,
                      is_active: bool | None) -> Profile:
-    """``toggle-active``: the given state, or the opposite of the current one when none is given."""
-    clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True)
-    clinician.is_active = (not clinician.is_active) if is_active is None else is_active
+    """``toggle-active``: the given state, or the opposite of the current one when none is given. Activating a
+    soft-deleted clinician restores them (their login too); a deleted one cannot be deactivated (404)."""
+    clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True,
+                                                   include_deleted=True)
+    target = (not clinician.is_active) if is_active is None else is_active
+    if clinician.is_deleted:
+        if not target:
+            raise ClinicianNotFound()
+        await _restore(session, clinician)
+    clinician.is_active = target
     clinician.updated_at = func.clock_timestamp()
     await session.flush()
     return await staff_profile(session, principal, clinician.id)
 
 
 async def rules(session: AsyncSession, principal: Principal | None, clinician_id: int, *,
-                render: Callable[..., Any], cache: DirectoryCache = DIRECTORY) -> Any:
-    """``GET /clinicians/:id/availability``: public for active clinicians; managers also for inactive ones."""
+                render: Callable[..., Any], centre_id: int | None = None, day: date | None = None,
+                cache: DirectoryCache = DIRECTORY) -> Any:
+    """``GET /clinicians/:id/availability``: public for active clinicians; managers also for inactive ones.
+    ``centre_id``/``day`` keep only the rules at that centre / in effect on that day."""
+
+    def chosen(found: list[dict]) -> list[dict]:
+        return availability.in_effect(found, centre_id=centre_id, day=day)
+
     if manages(principal):
         found = await repository.get_clinician(session, principal.organization_id, clinician_id,
                                                scope=principal.centre_scope())
         if found is not None:
-            return render(clinician_id, await repository.rules_with_centres(session, found.organization_id,
-                                                                             clinician_id))
+            return render(clinician_id, chosen(await repository.rules_with_centres(
+                session, found.organization_id, clinician_id)))
 
     async def build(organization_id: int) -> Any:
         rows = await repository.directory_rows(session, organization_id, active_only=True,
                                                clinician_id=clinician_id, limit=1)
         if not rows:
             raise ClinicianNotFound()
-        return render(clinician_id, await repository.rules_with_centres(session, organization_id, clinician_id))
+        return render(clinician_id, chosen(await repository.rules_with_centres(session, organization_id,
+                                                                                clinician_id)))
 
-    return await _cached(session, principal, ("rules", _render_key(render), clinician_id), build, cache)
+    key = ("rules", _render_key(render), clinician_id, centre_id, day)
+    return await _cached(session, principal, key, build, cache)

@@ -2,6 +2,10 @@
 
 Routes are authenticated unless they ask for :func:`optional_principal` (public reads ignore a stale token,
 because the shipped clients answer any 401 by logging the user out).
+
+The bearer token of an authenticated route is read through :data:`BEARER`, so every operation that needs one
+declares the ``HTTPBearer`` scheme in the OpenAPI schema (the Authorize button of /docs); public routes do not
+read it that way and declare nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth.repository import load_identity
@@ -46,8 +51,20 @@ def _bearer(request: Request) -> str | None:
     return token
 
 
-async def _resolve(request: Request, session: AsyncSession) -> Principal:
-    token = _bearer(request)
+class _BearerToken(HTTPBearer):
+    """The ``HTTPBearer`` scheme as OpenAPI shows it, reading the header by our rules: it never answers by itself
+    (FastAPI's own would send its 403/401 without our envelope); the route decides what a missing token means."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return _bearer(request)
+
+
+BEARER = _BearerToken(scheme_name="HTTPBearer", bearerFormat="JWT", auto_error=False, description=(
+    "The `accessToken` of a sign-in (staff: POST /api/auth/login/..., patients: POST /api/patient-auth/verify-otp); "
+    "valid 15 minutes, renewed with the refresh token."))
+
+
+async def _resolve(request: Request, session: AsyncSession, token: str | None) -> Principal:
     if token is None:
         raise Unauthorized("Authentication required")
     if not token:
@@ -77,15 +94,17 @@ async def _resolve(request: Request, session: AsyncSession) -> Principal:
     return principal
 
 
-async def current_principal(request: Request, session: AsyncSession = Depends(get_db)) -> Principal:
-    return await _resolve(request, session)
+async def current_principal(request: Request, token: str | None = Depends(BEARER),
+                            session: AsyncSession = Depends(get_db)) -> Principal:
+    return await _resolve(request, session, token)
 
 
 async def optional_principal(request: Request, session: AsyncSession = Depends(get_db)) -> Principal | None:
-    if _bearer(request) is None:
+    token = _bearer(request)
+    if token is None:
         return None
     try:
-        return await _resolve(request, session)
+        return await _resolve(request, session, token)
     except Unauthorized:
         return None
 

@@ -25,6 +25,7 @@ log = get_logger("clinicops.messaging.notify")
 # Messages that make no sense once the appointment is cancelled or moved: withdrawn if still queued.
 WITHDRAWN_ON_CANCEL = ("appointment_reminder", "online_consultation_link", "online_consultation_link_clinician",
                        "payment_request")
+WITHDRAWN_ON_MOVE = ("appointment_reminder",)
 
 
 def when(ctx: AppointmentContext, instant: datetime | None = None) -> str:
@@ -32,9 +33,24 @@ def when(ctx: AppointmentContext, instant: datetime | None = None) -> str:
     return human(instant, zone(ctx.timezone)) if instant else "the scheduled time"
 
 
+ONLINE_PLACE = "online (Google Meet)"
+
+
+def place_of(mode: str, centre_name: str, meet_link: str | None = None) -> str:
+    """Where an appointment takes place, as every message says it: ``at <centre>`` in person; an ONLINE
+    appointment is ``online (Google Meet)`` (with its link when given) and never names a centre."""
+    if mode == "ONLINE":
+        return f"{ONLINE_PLACE}: {meet_link}" if meet_link else ONLINE_PLACE
+    return f"at {centre_name}"
+
+
+def place(ctx: AppointmentContext, *, with_link: bool = False) -> str:
+    return place_of(ctx.mode, ctx.centre_name, ctx.meet_link if with_link else None)
+
+
 def base_params(ctx: AppointmentContext) -> dict:
-    return {"patient": ctx.patient_name, "clinician": ctx.clinician_name, "centre": ctx.centre_name,
-            "when": when(ctx)}
+    # No "centre" parameter: templates say where through "place", which is never a centre for ONLINE.
+    return {"patient": ctx.patient_name, "clinician": ctx.clinician_name, "place": place(ctx), "when": when(ctx)}
 
 
 def amount_text(paise: int) -> str:
@@ -81,9 +97,14 @@ async def appointment_cancelled(session: AsyncSession, appointment: Appointment,
 
 
 async def appointment_rescheduled(session: AsyncSession, old: Appointment, new: Appointment) -> None:
-    """Reschedule notice to the patient; reminders queued for the old time are withdrawn."""
-    if old.id != new.id:
-        await repository.withdraw_pending(session, old.id, WITHDRAWN_ON_CANCEL, "appointment rescheduled")
+    """Reschedule notice to the patient; reminders still queued for the old time are withdrawn.
+
+    A move in place keeps the appointment's id (``old`` is then the appointment as it was): its payment request
+    still pays for it, and its Meet link is the video domain's business (``video.service.on_rescheduled``). An
+    appointment replaced by another one has everything still queued withdrawn, as on cancellation.
+    """
+    withdrawn = WITHDRAWN_ON_MOVE if old.id == new.id else WITHDRAWN_ON_CANCEL
+    await repository.withdraw_pending(session, old.id, withdrawn, "appointment rescheduled")
     ctx = await _context(session, new)
     if ctx is None:
         return

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.kit.timezones import utcnow
 from clinicops.messaging import repository
-from clinicops.messaging.notify import base_params, to_patient
+from clinicops.messaging.notify import ONLINE_PLACE, base_params, to_patient
+from clinicops.messaging.notify import place as place_of_appointment
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,10 @@ KINDS = (
 
 
 def place(ctx: repository.AppointmentContext) -> str:
-    if ctx.mode == "ONLINE":
-        return f"online: {ctx.meet_link}" if ctx.meet_link else "online (the joining link will follow)"
-    return f"at {ctx.centre_name}"
+    """The appointment's place with the Meet link when it exists (a reminder is when the patient needs it)."""
+    if ctx.mode == "ONLINE" and not ctx.meet_link:
+        return f"{ONLINE_PLACE}; the joining link will follow"
+    return place_of_appointment(ctx, with_link=True)
 
 
 def dedupe_key(kind: ReminderKind, ctx: repository.AppointmentContext) -> str:

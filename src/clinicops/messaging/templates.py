@@ -8,6 +8,10 @@ e.g. ``{"booking_confirmation": {"name": "appt_confirmed_v2", "language": "en_US
 "params": ["patient", "when", "name:clinician"]}}`` (``key:param`` sends our ``param`` under the provider's
 variable ``key``; Gallabox uses the keys, Meta only the order). The dict is additive: add a template by adding
 a key.
+
+Where an appointment takes place is the ``place`` parameter, always built by
+:func:`clinicops.messaging.notify.place_of`: ``at <centre>`` in person, ``online (Google Meet)`` for ONLINE — a
+message about an online appointment never names a centre as its place.
 """
 
 from __future__ import annotations
@@ -20,15 +24,15 @@ from string import Formatter
 TEMPLATES: dict[str, str] = {
     "otp": "{otp} is your verification code for {organization}. It expires in {minutes} minutes. "
            "Do not share it with anyone.",
-    "booking_confirmation": "Hello {patient}, your {mode} appointment with {clinician} is confirmed for {when} "
-                            "at {centre}. Booking ID: {appointment_id}.",
+    "booking_confirmation": "Hello {patient}, your {mode} appointment with {clinician} is confirmed for {when}, "
+                            "{place}. Booking ID: {appointment_id}.",
     "online_consultation_link": "Hello {patient}, your online consultation with {clinician} is on {when}. "
                                 "Join with this Google Meet link: {meet_link}",
     "online_consultation_link_clinician": "{clinician}, your online consultation with {patient} is on {when}. "
                                           "Join with this Google Meet link: {meet_link}",
     "appointment_rescheduled": "Hello {patient}, your appointment with {clinician} has been rescheduled from "
-                               "{old_when} to {when} at {centre}.",
-    "appointment_cancelled": "Hello {patient}, your appointment with {clinician} on {when} at {centre} has been "
+                               "{old_when} to {when}, {place}.",
+    "appointment_cancelled": "Hello {patient}, your appointment with {clinician} on {when}, {place}, has been "
                              "cancelled. Reason: {reason}",
     "appointment_reminder": "Reminder: hello {patient}, your appointment with {clinician} is in {lead}, on "
                             "{when}, {place}.",
@@ -39,7 +43,7 @@ TEMPLATES: dict[str, str] = {
     "payment_refund_due": "Hello {patient}, we have received Rs. {amount}, but your appointment with {clinician} "
                           "on {when} had already been released and that time is no longer free. The full amount "
                           "will be refunded to you; our team will contact you to book another time.",
-    "slot_blocked": "Hello {patient}, your appointment with {clinician} on {when} at {centre} cannot go ahead "
+    "slot_blocked": "Hello {patient}, your appointment with {clinician} on {when}, {place}, cannot go ahead "
                     "as planned. Our team will contact you to reschedule.",
 }
 

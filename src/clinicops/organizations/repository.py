@@ -15,18 +15,22 @@ async def by_slug(session: AsyncSession, slug: str) -> Organization | None:
     return (await session.execute(select(Organization).where(Organization.slug == slug))).scalar_one_or_none()
 
 
-def _centres(organization_id: int) -> Select:
-    """Live (not deleted) centres of one organization: the starting point of every centre query."""
-    return select(Centre).where(Centre.organization_id == organization_id, Centre.is_deleted.is_(False))
+def _centres(organization_id: int, *, include_deleted: bool = False) -> Select:
+    """Live (not deleted) centres of one organization: the starting point of every centre query. Deleted ones
+    are reachable only when asked for (to list or restore them)."""
+    stmt = select(Centre).where(Centre.organization_id == organization_id)
+    return stmt if include_deleted else stmt.where(Centre.is_deleted.is_(False))
 
 
-async def centre_in_org(session: AsyncSession, organization_id: int, centre_id: int) -> Centre | None:
-    return (await session.execute(_centres(organization_id).where(Centre.id == centre_id))).scalar_one_or_none()
+async def centre_in_org(session: AsyncSession, organization_id: int, centre_id: int, *,
+                        include_deleted: bool = False) -> Centre | None:
+    stmt = _centres(organization_id, include_deleted=include_deleted).where(Centre.id == centre_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def list_centres(session: AsyncSession, organization_id: int, *, city: str | None = None,
-                       is_active: bool | None = None) -> list[Centre]:
-    stmt = _centres(organization_id)
+                       is_active: bool | None = None, include_deleted: bool = False) -> list[Centre]:
+    stmt = _centres(organization_id, include_deleted=include_deleted)
     if city:
         stmt = stmt.where(func.lower(Centre.city) == city.lower())
     if is_active is not None:

@@ -55,11 +55,28 @@ async def _reader_org(session: AsyncSession, principal: Principal | None) -> tup
 
 
 async def list_centres(session: AsyncSession, principal: Principal | None, *, city: str | None = None,
-                       is_active: bool | None = None) -> list[Centre]:
+                       is_active: bool | None = None, include_deleted: bool = False) -> list[Centre]:
+    """Staff see every centre of their organization (deleted ones only when asked: to restore them); anyone
+    else the active centres of the public organization."""
     organization_id, staff = await _reader_org(session, principal)
     if not staff:
-        is_active = True
-    return await repository.list_centres(session, organization_id, city=city, is_active=is_active)
+        is_active, include_deleted = True, False
+    return await repository.list_centres(session, organization_id, city=city, is_active=is_active,
+                                         include_deleted=include_deleted)
+
+
+def address_of(centre: Centre) -> str:
+    """The centre's address on one line: its lines joined with ", " (the admin panel's edit form splits it)."""
+    return ", ".join(line for line in (centre.address_line1, centre.address_line2) if line)
+
+
+def _unchanged_split(centre: Centre, changes: dict[str, Any]) -> bool:
+    """True when the address lines in ``changes`` are only the comma-split of :func:`address_of` coming back
+    (an edit form that splits the one-line address on "," cannot rebuild a line that itself holds a comma)."""
+    parts = [part.strip() for part in address_of(centre).split(",")]
+    read = (parts[0], parts[1] if len(parts) > 1 else "")
+    sent = (changes.get("address_line1", centre.address_line1) or "", changes.get("address_line2") or "")
+    return len(parts) > 2 and sent == read
 
 
 async def get_centre(session: AsyncSession, principal: Principal | None, centre_id: int) -> Centre:
@@ -84,7 +101,8 @@ async def create_centre(session: AsyncSession, principal: Principal, *, name: st
                         is_active: bool = True) -> Centre:
     assert principal.organization_id is not None
     centre = Centre(organization_id=principal.organization_id, name=name, city=_city(city),
-                    address_line1=address_line1, address_line2=address_line2, pincode=pincode, phone=phone,
+                    address_line1=address_line1, address_line2=address_line2 or None, pincode=pincode or None,
+                    phone=phone or None,
                     timezone=_check_timezone(timezone or "Asia/Kolkata"), is_active=is_active)
     return await repository.add_centre(session, centre)
 
@@ -99,9 +117,11 @@ def _managed_by(principal: Principal, centre_id: int) -> bool:
     return centres is None or centre_id in centres
 
 
-async def _managed_centre(session: AsyncSession, principal: Principal, centre_id: int) -> Centre:
+async def _managed_centre(session: AsyncSession, principal: Principal, centre_id: int, *,
+                          include_deleted: bool = False) -> Centre:
     assert principal.organization_id is not None
-    centre = await repository.centre_in_org(session, principal.organization_id, centre_id)
+    centre = await repository.centre_in_org(session, principal.organization_id, centre_id,
+                                            include_deleted=include_deleted)
     if centre is None or not _managed_by(principal, centre_id):
         raise NotFound("Centre not found")
     return centre
@@ -119,6 +139,12 @@ async def update_centre(session: AsyncSession, principal: Principal, centre_id: 
             raise ValidationFailed(required, f"{required} cannot be empty")
     if changes.get("city"):
         changes["city"] = _city(changes["city"])
+    if _unchanged_split(centre, changes):
+        changes.pop("address_line1", None)
+        changes.pop("address_line2", None)
+    for optional in ("address_line2", "pincode", "phone"):
+        if optional in changes and not changes[optional]:
+            changes[optional] = None
     if changes.get("timezone"):
         _check_timezone(changes["timezone"])
     elif "timezone" in changes:
@@ -130,7 +156,11 @@ async def update_centre(session: AsyncSession, principal: Principal, centre_id: 
 
 async def set_centre_active(session: AsyncSession, principal: Principal, centre_id: int, *,
                             is_active: bool) -> Centre:
-    centre = await _managed_centre(session, principal, centre_id)
+    """Activate or deactivate; activating a deleted centre restores it (a deleted one cannot be deactivated)."""
+    centre = await _managed_centre(session, principal, centre_id, include_deleted=True)
+    if centre.is_deleted and not is_active:
+        raise NotFound("Centre not found")
+    centre.is_deleted = False
     centre.is_active = is_active
     return await repository.save_centre(session, centre)
 

@@ -8,12 +8,16 @@ caller's centres for a centre-bound role).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from clinicops.appointments import queries as appointment_queries
 from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
 from clinicops.authz.principal import Principal
@@ -56,34 +60,99 @@ async def visible(session: AsyncSession, principal: Principal, patient_id: int) 
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _search(principal: Principal, text: str | None, phone: str | None) -> Select:
-    stmt = select(Patient).where(visible_condition(principal))
+@dataclass(frozen=True)
+class NextAppointment:
+    id: int
+    starts_at: datetime
+    ends_at: datetime | None
+    mode: str
+    kind: str
+    status: str
+    clinician_name: str | None
+    centre_name: str
+    centre_timezone: str
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """A patient as the staff lists show them: the person, their sign-in's username, their MRN here, and a summary
+    of the appointments the caller sees (counts and the next one)."""
+
+    patient: Patient
+    mrn: str | None
+    username: str | None
+    upcoming_count: int
+    past_count: int
+    next_appointment: NextAppointment | None
+
+
+_LOGIN = aliased(User, name="patient_login")
+_DOCTOR = aliased(User, name="next_doctor")
+
+
+def _base(principal: Principal, *columns: Any) -> Select:
+    """Visible patients with their sign-in and their registration in the caller's organization joined."""
+    return (select(*columns).select_from(Patient)
+            .outerjoin(_LOGIN, _LOGIN.id == Patient.user_id)
+            .outerjoin(PatientRegistration, and_(PatientRegistration.patient_id == Patient.id,
+                                                 PatientRegistration.organization_id == principal.organization_id))
+            .where(visible_condition(principal)))
+
+
+def _search(stmt: Select, text: str | None, phone: str | None) -> Select:
     if phone:
         stmt = stmt.where(Patient.phone == phone)
     if text and text.strip():
         term = text.strip()
         digits = "".join(ch for ch in term if ch.isdigit())
-        conditions = [Patient.full_name.ilike(_like(term)), Patient.email.ilike(_like(term))]
+        conditions = [Patient.full_name.ilike(_like(term)), Patient.email.ilike(_like(term)),
+                      _LOGIN.username.ilike(_like(term)), PatientRegistration.mrn.ilike(_like(term))]
         if len(digits) >= 3:
             conditions.append(Patient.phone.like(_like(digits)))
         stmt = stmt.where(or_(*conditions))
     return stmt
 
 
+def _with_summary(principal: Principal, now: datetime) -> Select:
+    """Patient rows with their appointment summary, all in one statement (two LATERAL subqueries per row)."""
+    scope = _appointment_scope(principal)
+    counts = (select(func.count().filter(appointment_queries.is_upcoming(now)).label("upcoming"),
+                     func.count().filter(appointment_queries.is_past(now)).label("past"))
+              .where(Appointment.patient_id == Patient.id, scope).lateral("appointment_counts"))
+    following = (select(Appointment.id, Appointment.starts_at, Appointment.ends_at, Appointment.mode,
+                        Appointment.kind, Appointment.status, _DOCTOR.full_name.label("clinician_name"),
+                        Centre.name.label("centre_name"), Centre.timezone.label("centre_timezone"))
+                 .join(Centre, Centre.id == Appointment.centre_id)
+                 .join(Clinician, Clinician.id == Appointment.clinician_id)
+                 .join(_DOCTOR, _DOCTOR.id == Clinician.user_id)
+                 .where(Appointment.patient_id == Patient.id, scope, appointment_queries.is_upcoming(now))
+                 .order_by(Appointment.starts_at, Appointment.id).limit(1).lateral("next_appointment"))
+    return (_base(principal, Patient, _LOGIN.username, PatientRegistration.mrn, counts.c.upcoming, counts.c.past,
+                  *following.c)
+            .join(counts, true()).outerjoin(following, true()))
+
+
+def _row(record: Any) -> PatientRow:
+    patient, username, mrn, upcoming, past, *nxt = record
+    following = NextAppointment(*nxt) if nxt[0] is not None else None
+    return PatientRow(patient, mrn, username, upcoming, past, following)
+
+
 async def search(session: AsyncSession, principal: Principal, *, text: str | None, phone: str | None,
-                 limit: int, offset: int) -> tuple[list[Patient], int]:
-    stmt = _search(principal, text, phone)
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = await session.execute(stmt.order_by(Patient.full_name, Patient.id).limit(limit).offset(offset))
-    return list(rows.scalars()), total
+                 limit: int, offset: int, now: datetime) -> tuple[list[PatientRow], int]:
+    """One page of the visible patients matching the search (name, email, username, MRN, 3+ phone digits or the
+    exact phone), by name, with their summaries; and how many match in all. Two statements, whatever the page size."""
+    total = (await session.execute(select(func.count()).select_from(
+        _search(_base(principal, Patient.id), text, phone).subquery()))).scalar_one()
+    stmt = _search(_with_summary(principal, now), text, phone).order_by(Patient.full_name, Patient.id)
+    rows = await session.execute(stmt.limit(limit).offset(offset))
+    return [_row(r) for r in rows], total
 
 
-async def mrns(session: AsyncSession, organization_id: int, patient_ids: list[int]) -> dict[int, str]:
-    if not patient_ids:
-        return {}
-    rows = await session.execute(select(PatientRegistration.patient_id, PatientRegistration.mrn).where(
-        PatientRegistration.organization_id == organization_id, PatientRegistration.patient_id.in_(patient_ids)))
-    return {patient_id: mrn for patient_id, mrn in rows}
+async def row(session: AsyncSession, principal: Principal, patient_id: int, *, now: datetime) -> PatientRow | None:
+    """One visible patient as the lists show them (None when out of scope or missing)."""
+    found = (await session.execute(_with_summary(principal, now).where(Patient.id == patient_id))).first()
+    return _row(found) if found is not None else None
 
 
 async def register(session: AsyncSession, *, organization_id: int, patient_id: int, source: str) -> bool:

@@ -19,6 +19,7 @@ from clinicops.kit import timezones
 from clinicops.patients import registry, repository
 from clinicops.patients.exceptions import DuplicatePatient, PatientNotFound
 from clinicops.patients.models import ClinicalNote, Patient
+from clinicops.patients.repository import NextAppointment, PatientRow
 from clinicops.payments.models import Payment
 from clinicops.patients.models import GENDERS
 
@@ -31,11 +32,22 @@ NOTE_MAX = 10_000
 
 @dataclass
 class PatientRecord:
+    """A patient as staff see them: the list row (with the appointment summary) and, for the detail, the record."""
+
     patient: Patient
     mrn: str | None
     appointments: list[dict[str, Any]] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    username: str | None = None
+    upcoming_count: int = 0
+    past_count: int = 0
+    next_appointment: NextAppointment | None = None
+
+    @classmethod
+    def of(cls, row: PatientRow, **record: Any) -> PatientRecord:
+        return cls(row.patient, row.mrn, username=row.username, upcoming_count=row.upcoming_count,
+                   past_count=row.past_count, next_appointment=row.next_appointment, **record)
 
 
 def split_name(full_name: str) -> tuple[str, str | None]:
@@ -53,28 +65,28 @@ async def _visible(session: AsyncSession, principal: Principal, patient_id: int,
     return patient
 
 
-async def _mrn(session: AsyncSession, principal: Principal, patient_id: int) -> str | None:
-    assert principal.organization_id is not None
-    return (await repository.mrns(session, principal.organization_id, [patient_id])).get(patient_id)
+async def _listed(session: AsyncSession, principal: Principal, patient: Patient, **record: Any) -> PatientRecord:
+    """``patient`` as the lists show it (MRN, username, appointment summary), plus ``record``."""
+    found = await repository.row(session, principal, patient.id, now=timezones.utcnow())
+    assert found is not None, patient.id  # the caller has just seen (or registered) it
+    return PatientRecord.of(found, **record)
 
 
 async def list_patients(session: AsyncSession, principal: Principal, *, search: str | None = None,
                         phone: str | None = None, limit: int = 20, offset: int = 0,
                         ip: str | None = None) -> tuple[list[PatientRecord], int]:
-    patients, total = await repository.search(session, principal, text=search, phone=phone, limit=limit,
-                                              offset=offset)
-    assert principal.organization_id is not None
-    mrns = await repository.mrns(session, principal.organization_id, [p.id for p in patients])
+    rows, total = await repository.search(session, principal, text=search, phone=phone, limit=limit,
+                                          offset=offset, now=timezones.utcnow())
     await audit.record(session, principal, action="patient.search", resource_type="patient", ip=ip,
-                       details={"returned": len(patients), "total": total})
-    return [PatientRecord(p, mrns.get(p.id)) for p in patients], total
+                       details={"returned": len(rows), "total": total})
+    return [PatientRecord.of(r) for r in rows], total
 
 
 async def get_patient(session: AsyncSession, principal: Principal, patient_id: int, *,
                       ip: str | None = None) -> PatientRecord:
     patient = await _visible(session, principal, patient_id, action="patient.read", ip=ip)
-    record = PatientRecord(
-        patient, await _mrn(session, principal, patient.id),
+    record = await _listed(
+        session, principal, patient,
         appointments=await repository.appointments_of(session, principal, patient.id),
         payments=await repository.payments_of(session, principal, patient.id),
         notes=await repository.notes_of(session, principal, patient.id))
@@ -166,7 +178,7 @@ async def create_patient(session: AsyncSession, principal: Principal, *, phone: 
     patient = await repository.save(session, patient)
     await audit.record(session, principal, action="patient.create", resource_type="patient", resource_id=patient.id,
                        patient_id=patient.id, ip=ip)
-    return PatientRecord(patient, await _mrn(session, principal, patient.id))
+    return await _listed(session, principal, patient)
 
 
 async def _change_phone(session: AsyncSession, patient: Patient, phone: str) -> None:
@@ -197,4 +209,4 @@ async def update_patient(session: AsyncSession, principal: Principal, patient_id
     patient = await repository.save(session, patient)
     await audit.record(session, principal, action="patient.update", resource_type="patient", resource_id=patient.id,
                        patient_id=patient.id, ip=ip, details={"fields": sorted(changes)})
-    return PatientRecord(patient, await _mrn(session, principal, patient.id))
+    return await _listed(session, principal, patient)

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment
+from clinicops.authz.patient_scope import PatientScope
 from clinicops.authz.principal import Principal
 from clinicops.patients.models import Patient, PatientRegistration
 from clinicops.payments.models import Payment, WebhookEvent
@@ -19,10 +20,12 @@ OPEN_STATUSES = ("CREATED", "PENDING")
 PAID_STATUSES = ("SUCCESS", "REFUNDED")
 
 
-def _appointments_visible_to(principal: Principal) -> Select:
+def _appointments_visible_to(principal: Principal, patient: PatientScope | None) -> Select:
+    """Staff: their organization and centres (a lone clinician: their own). A patient: ``patient``, their scope
+    (resolved by the service); a patient principal without one sees nothing."""
     stmt = select(Appointment)
     if principal.is_patient:
-        return stmt.where(Appointment.patient_id == principal.patient_id)
+        return stmt.where(*patient.of(Appointment)) if patient is not None else stmt.where(false())
     stmt = stmt.where(Appointment.organization_id == principal.organization_id)
     scope = principal.centre_scope()
     if principal.only_own_clinician():
@@ -33,8 +36,8 @@ def _appointments_visible_to(principal: Principal) -> Select:
 
 
 async def appointment_for(session: AsyncSession, principal: Principal, appointment_id: int, *,
-                          lock: bool = False) -> Appointment | None:
-    stmt = _appointments_visible_to(principal).where(Appointment.id == appointment_id)
+                          patient: PatientScope | None = None, lock: bool = False) -> Appointment | None:
+    stmt = _appointments_visible_to(principal, patient).where(Appointment.id == appointment_id)
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -81,7 +84,7 @@ async def by_id_locked(session: AsyncSession, payment_row_id: int) -> Payment | 
 async def payment_for(session: AsyncSession, principal: Principal, payment_row_id: int, *,
                       lock: bool = False) -> Payment | None:
     """A payment the staff ``principal`` may see (its organization and centres)."""
-    visible = _appointments_visible_to(principal).with_only_columns(Appointment.id)
+    visible = _appointments_visible_to(principal, None).with_only_columns(Appointment.id)
     stmt = select(Payment).where(Payment.id == payment_row_id,
                                  Payment.organization_id == principal.organization_id,
                                  Payment.appointment_id.in_(visible.scalar_subquery()))
@@ -129,12 +132,14 @@ class HistoryFilters:
 
 
 async def history(session: AsyncSession, principal: Principal, filters: HistoryFilters, *, limit: int,
-                  offset: int) -> tuple[list[tuple[Payment, Appointment]], int]:
-    visible = _appointments_visible_to(principal).subquery()
+                  offset: int, patient: PatientScope | None = None) -> tuple[list[tuple[Payment, Appointment]], int]:
+    visible = _appointments_visible_to(principal, patient).subquery()
     stmt = select(Payment, Appointment).join(Appointment, Appointment.id == Payment.appointment_id).where(
         Payment.appointment_id.in_(select(visible.c.id)))
     if principal.is_staff:
         stmt = stmt.where(Payment.organization_id == principal.organization_id)
+    elif patient is not None:
+        stmt = stmt.where(*patient.of(Payment))
     if filters.status:
         stmt = stmt.where(Payment.status == filters.status)
     if filters.patient_id:

@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment
+from clinicops.authz.patient_scope import PatientScope, patient_scope
 from clinicops.authz.principal import Principal
 from clinicops.config import get_settings
 from clinicops.errors import NotFound, ValidationFailed
@@ -64,9 +65,17 @@ def appointment_wire(appointment: Appointment) -> dict[str, Any]:
     }
 
 
+async def _patient_side(session: AsyncSession, principal: Principal) -> PatientScope | None:
+    """A patient's scope (their own rows in the organization their session acts in); None for staff."""
+    return await patient_scope(session, principal) if principal.is_patient else None
+
+
 async def visible_appointment(session: AsyncSession, principal: Principal, appointment_id: int, *,
                               lock: bool = False) -> Appointment:
-    appointment = await repository.appointment_for(session, principal, appointment_id, lock=lock)
+    """The appointment if the caller may see it (else 404): staff in scope, or the patient's own, in the
+    organization their session acts in."""
+    appointment = await repository.appointment_for(session, principal, appointment_id,
+                                                   patient=await _patient_side(session, principal), lock=lock)
     if appointment is None:
         raise NotFound("Appointment not found")
     return appointment
@@ -82,11 +91,20 @@ async def ensure_awaiting_payment(session: AsyncSession, appointment: Appointmen
         raise HoldExpired()
 
 
+async def registration_fee_due(session: AsyncSession, *, organization_id: int, patient_id: int) -> int:
+    """The one-time registration fee patient P still owes organization O, in paise: 0 once it has been paid there.
+
+    The one computation of it: the patient website shows it (registration-fee-status) and adds it to the total it
+    charges, and create-order charges it (:func:`fees_due`), so what is shown is what is charged.
+    """
+    reg = await repository.registration(session, organization_id=organization_id, patient_id=patient_id)
+    return 0 if reg is not None and reg.registration_fee_paid else get_settings().registration_fee_paise
+
+
 async def fees_due(session: AsyncSession, appointment: Appointment) -> tuple[int, int]:
     """(consultation fee, registration fee) in paise; the one-time fee only until it has been paid here."""
-    reg = await repository.registration(session, organization_id=appointment.organization_id,
-                                        patient_id=appointment.patient_id)
-    registration = 0 if reg is not None and reg.registration_fee_paid else get_settings().registration_fee_paise
+    registration = await registration_fee_due(session, organization_id=appointment.organization_id,
+                                              patient_id=appointment.patient_id)
     if appointment.fee_paise + registration <= 0:
         raise NothingToPay()
     return appointment.fee_paise, registration
@@ -126,7 +144,8 @@ async def history(session: AsyncSession, principal: Principal, *, status: str | 
         centre_id=None if principal.is_patient else centre_id,
         paid_from=day_bounds(date_from, tz)[0] if date_from and tz else None,
         paid_to=day_bounds(date_to, tz)[1] if date_to and tz else None)
-    rows, total = await repository.history(session, principal, filters, limit=limit, offset=offset)
+    rows, total = await repository.history(session, principal, filters, limit=limit, offset=offset,
+                                           patient=await _patient_side(session, principal))
     return {"payments": [{**payment_wire(p), "appointment": appointment_wire(a)} for p, a in rows],
             "total": total, "limit": limit, "offset": offset}
 
@@ -141,10 +160,15 @@ async def patient_history(session: AsyncSession, principal: Principal, *, patien
 
 async def registration_fee_status(session: AsyncSession, principal: Principal, *,
                                   patient_id: int | None) -> dict[str, Any]:
-    """The patient's own status in the public organization, or (staff) a patient's in the staff's."""
+    """The registration fee still due: the patient's own (in the organization their session acts in), or (staff)
+    a patient's in the staff member's organization.
+
+    ``registrationFee`` is the amount still DUE (0 once paid), because the patient website adds it to the total
+    it shows and charges; it is :func:`registration_fee_due`, the computation create-order charges.
+    """
     if principal.is_patient:
-        organization_id = (await organizations.public_organization(session)).id
-        patient_id = principal.patient_id
+        scope = await patient_scope(session, principal)
+        organization_id, patient_id = scope.organization_id, scope.patient_id
     else:
         if patient_id is None:
             raise ValidationFailed("patientId", "patientId is required")
@@ -154,8 +178,7 @@ async def registration_fee_status(session: AsyncSession, principal: Principal, *
     reg = await repository.registration(session, organization_id=organization_id, patient_id=patient_id)
     if principal.is_staff and reg is None:
         raise NotFound("Patient not found")
-    paid = bool(reg and reg.registration_fee_paid)
-    return {"hasPaidRegistrationFee": paid,
-            "registrationFee": to_rupees(get_settings().registration_fee_paise),
-            "registrationFeeDue": 0 if paid else to_rupees(get_settings().registration_fee_paise),
-            "paidAt": _iso(reg.registration_fee_paid_at) if reg else None}
+    assert organization_id is not None and patient_id is not None
+    due = to_rupees(await registration_fee_due(session, organization_id=organization_id, patient_id=patient_id))
+    return {"hasPaidRegistrationFee": bool(reg and reg.registration_fee_paid), "registrationFee": due,
+            "registrationFeeDue": due, "paidAt": _iso(reg.registration_fee_paid_at) if reg else None}

@@ -40,6 +40,31 @@ async def on_confirmed(session: AsyncSession, appointment: Appointment) -> None:
     jobs.enqueue(session, "video.create_meet_link", appointment_id=appointment.id)
 
 
+LINK_TEMPLATES = ("online_consultation_link", "online_consultation_link_clinician")
+
+
+async def on_rescheduled(session: AsyncSession, appointment: Appointment) -> None:
+    """An ONLINE appointment moved in place (same id) needs its meeting at the new time.
+
+    A meeting we created (it has a calendar event) is for the old time: its link is dropped (and not sent if still
+    queued), the event deleted, and the job makes a new one — the request id carries the row version, so it is a
+    new event — which is sent when the patient should have it. A link staff set themselves (no event) is their own
+    room, not tied to a time: it stays, and the reschedule message tells the new time.
+    """
+    if appointment.mode != "ONLINE" or appointment.status in NO_LINK_NEEDED:
+        return
+    if appointment.meet_link and appointment.meet_event_id is None:
+        return
+    if appointment.meet_link:
+        old_event = appointment.meet_event_id
+        await messages.withdraw_pending(session, appointment.id, LINK_TEMPLATES, "appointment rescheduled")
+        appointment.meet_link, appointment.meet_event_id = None, None
+        await session.flush()
+        _forget_event(session, old_event)
+    if appointment.status in SENDS_LINK:
+        jobs.enqueue(session, "video.create_meet_link", appointment_id=appointment.id)
+
+
 def request_id(appointment: Appointment) -> str:
     """Calendar event id and conference request id: only [a-v0-9] (base32hex), stable across retries.
 

@@ -10,13 +10,14 @@ from datetime import date, datetime
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.appointments import service
+from clinicops.appointments import service, sessions
 from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
 from clinicops.authz.principal import Principal, Role
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
-from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso
+from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso, listing
+from clinicops.http.openapi import declares_query, query_param
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
 from clinicops.kit.money import to_rupees
@@ -89,6 +90,8 @@ class CreateIn(HospitalInput):
     scheduled_start_at: datetime
     duration_minutes: int | None = Field(None, ge=5, le=480)
     notes: str | None = Field(None, max_length=4000)
+    # the admin panel's booking wizard sends what the patient said as patient_notes (kept with the notes)
+    patient_notes: str | None = Field(None, max_length=4000)
     parent_appointment_id: int | None = Field(None, gt=0)
     mode: str | None = Field(None, validation_alias=either("mode", "consultationMode", "consultation_mode"))
 
@@ -114,6 +117,10 @@ class CreateIn(HospitalInput):
     @classmethod
     def _start(cls, value: object) -> datetime:
         return parse_instant(value)
+
+    def all_notes(self) -> str | None:
+        parts = [text for text in (self.notes, self.patient_notes) if text]
+        return "\n".join(parts)[:4000] if parts else None
 
 
 class UpdateIn(HospitalInput):
@@ -185,6 +192,23 @@ def _date(request: Request, *names: str) -> date | None:
     return None
 
 
+_DAY = {"type": "string", "format": "date"}
+_ID = {"type": "integer", "format": "int64", "minimum": 0}
+
+
+@declares_query(
+    query_param("date", _DAY, description="Appointments on this calendar day of their centre. Without date, "
+                                           "from or to: from 30 days ago to 60 days ahead."),
+    query_param("from", _DAY, also=("startDate", "start_date", "dateFrom")),
+    query_param("to", _DAY, also=("endDate", "end_date", "dateTo")),
+    query_param("centreId", _ID, also=("centre_id",)), query_param("clinicianId", _ID, also=("clinician_id",)),
+    query_param("patientId", _ID, also=("patient_id",)),
+    query_param("status", {"type": "string", "enum": [*STATUSES, "ALL"]},
+                description="ALL (or nothing) for every status; any case."),
+    query_param("limit", {"type": "integer", "minimum": 0},
+                description=f"At most {service.LIST_LIMIT} (default {service.LIST_LIMIT})."),
+    query_param("offset", {"type": "integer", "minimum": 0, "default": 0}),
+)
 def list_filters(request: Request) -> service.ListFilters:
     status = request.query_params.get("status")
     if status in ("", "ALL", "all"):
@@ -199,18 +223,18 @@ def list_filters(request: Request) -> service.ListFilters:
         until=_date(request, "to", "endDate", "end_date", "dateTo"),
         centre_id=_int(request, "centreId", "centre_id"), clinician_id=_int(request, "clinicianId", "clinician_id"),
         patient_id=_int(request, "patientId", "patient_id"), status=status,
-        limit=clamp_limit(_int(request, "limit"), default=100), offset=_int(request, "offset") or 0)
+        limit=clamp_limit(_int(request, "limit"), default=service.LIST_LIMIT, maximum=service.LIST_LIMIT),
+        offset=_int(request, "offset") or 0)
 
 
 # --- routes --------------------------------------------------------------------------------------------------
+# A handler served under two methods or paths appears once in the OpenAPI schema, under the documented one.
 
 @router.get("")
 async def list_appointments(filters: service.ListFilters = Depends(list_filters),
                             principal: Principal = Depends(require()), session: AsyncSession = Depends(get_db)):
     rows, total = await service.list_appointments(session, principal, filters)
-    response = ok([staff_row(v) for v in rows])
-    response.headers["X-Total-Count"] = str(total)
-    return response
+    return listing([staff_row(v) for v in rows], total=total, limit=filters.limit, offset=filters.offset)
 
 
 @router.get("/my-appointments")
@@ -220,6 +244,51 @@ async def my_appointments(principal: Principal = Depends(require(Role.CLINICIAN)
     body = {name: [staff_row(v) for v in rows] for name, rows in groups.items()}
     body["summary"] = {f"{name}Count": len(rows) for name, rows in groups.items()}
     return ok(body)
+
+
+_RANGE = (query_param("startDate", _DAY, also=("start_date", "from"),
+                      description="The centres' calendar day the range starts on (default: today)."),
+          query_param("endDate", _DAY, also=("end_date", "to"), description="Last day (default: startDate)."))
+
+
+_TILES = {name.lower(): statuses for name, statuses in service.DASHBOARD_TILES.items()}
+
+
+def _dashboard_statuses(request: Request) -> tuple[str, ...] | None:
+    """``status``: one status, a comma list, or a dashboard tile name (WAITING, ONGOING...); ALL or none: every."""
+    raw = (request.query_params.get("status") or "").strip()
+    if raw.upper() in ("", "ALL"):
+        return None
+    found: list[str] = []
+    for name in raw.split(","):
+        tile = _TILES.get(name.strip().lower())
+        try:
+            found += tile if tile else [normalize_status(name)]
+        except ValueError as exc:
+            raise ValidationFailed("status", str(exc)) from None
+    return tuple(dict.fromkeys(found))
+
+
+@router.get("/dashboard/stats")
+@declares_query(*_RANGE)
+async def dashboard_stats(request: Request, principal: Principal = Depends(require(Role.CLINICIAN)),
+                          session: AsyncSession = Depends(get_db)):
+    """The signed-in clinician's dashboard tiles over the range (docs/appointments.md)."""
+    return ok(await service.dashboard_stats(
+        session, principal, since=_date(request, "startDate", "start_date", "from"),
+        until=_date(request, "endDate", "end_date", "to")))
+
+
+@router.get("/dashboard/appointments")
+@declares_query(*_RANGE, query_param("status", {"type": "string"},
+                                     description="A status, a comma list, or WAITING/ONGOING/...; ALL for every."))
+async def dashboard_appointments(request: Request, principal: Principal = Depends(require(Role.CLINICIAN)),
+                                 session: AsyncSession = Depends(get_db)):
+    """The signed-in clinician's appointments over the range, earliest first."""
+    rows, total = await service.dashboard_appointments(
+        session, principal, since=_date(request, "startDate", "start_date", "from"),
+        until=_date(request, "endDate", "end_date", "to"), statuses=_dashboard_statuses(request))
+    return listing([staff_row(v) for v in rows], total=total, limit=service.LIST_LIMIT, offset=0)
 
 
 @router.get("/{appointment_id:int}")
@@ -242,13 +311,13 @@ async def create_appointment(body: CreateIn, principal: Principal = Depends(requ
     found = await service.create(
         session, principal, patient_id=body.patient_id, clinician_id=body.clinician_id, centre_id=body.centre_id,
         appointment_type_=body.appointment_type, scheduled_start_at=body.scheduled_start_at,
-        duration_minutes=body.duration_minutes, notes=body.notes, parent_appointment_id=body.parent_appointment_id,
-        mode=body.mode)
+        duration_minutes=body.duration_minutes, notes=body.all_notes(),
+        parent_appointment_id=body.parent_appointment_id, mode=body.mode)
     return created(staff_row(found), "Appointment booked")
 
 
 @router.put("/{appointment_id:int}")
-@router.patch("/{appointment_id:int}")
+@router.patch("/{appointment_id:int}", include_in_schema=False)
 async def update_appointment(appointment_id: int, body: UpdateIn, principal: Principal = Depends(require(*EDITORS)),
                              session: AsyncSession = Depends(get_db)):
     found = await service.update(session, principal, appointment_id, scheduled_start_at=body.scheduled_start_at,
@@ -258,7 +327,7 @@ async def update_appointment(appointment_id: int, body: UpdateIn, principal: Pri
 
 
 @router.patch("/{appointment_id:int}/status")
-@router.post("/{appointment_id:int}/status")
+@router.post("/{appointment_id:int}/status", include_in_schema=False)
 async def change_status(appointment_id: int, body: StatusIn, principal: Principal = Depends(require(*EDITORS)),
                         session: AsyncSession = Depends(get_db)):
     found = await service.set_status(session, principal, appointment_id, status=body.status, reason=body.reason)
@@ -266,7 +335,7 @@ async def change_status(appointment_id: int, body: StatusIn, principal: Principa
 
 
 @router.post("/{appointment_id:int}/reschedule")
-@router.patch("/{appointment_id:int}/reschedule")
+@router.patch("/{appointment_id:int}/reschedule", include_in_schema=False)
 async def reschedule(appointment_id: int, body: RescheduleIn, principal: Principal = Depends(require(*EDITORS)),
                      session: AsyncSession = Depends(get_db)):
     found = await service.reschedule(session, principal, appointment_id, scheduled_start_at=body.scheduled_start_at,
@@ -275,7 +344,7 @@ async def reschedule(appointment_id: int, body: RescheduleIn, principal: Princip
 
 
 @router.delete("/{appointment_id:int}")
-@router.post("/{appointment_id:int}/cancel")
+@router.post("/{appointment_id:int}/cancel", include_in_schema=False)
 async def cancel(appointment_id: int, body: CancelIn | None = None, principal: Principal = Depends(require(*DESK)),
                  session: AsyncSession = Depends(get_db)):
     found = await service.cancel(session, principal, appointment_id, reason=body.reason if body else None)
@@ -292,3 +361,74 @@ async def start_session(appointment_id: int, principal: Principal = Depends(requ
 async def end_session(appointment_id: int, principal: Principal = Depends(require(Role.CLINICIAN)),
                       session: AsyncSession = Depends(get_db)):
     return ok(staff_row(await service.end_session(session, principal, appointment_id)), "Session ended")
+
+
+# --- the clinician's session record (appointments/sessions.py; audited) ----------------------------------------
+
+class SessionNotesIn(HospitalInput):
+    session_notes: str = Field(validation_alias=either("session_notes", "sessionNotes", "notes"), max_length=10_000)
+
+
+class FollowUpIn(HospitalInput):
+    follow_up_date: date = Field(validation_alias=either("follow_up_date", "followUpDate"))
+    follow_up_notes: str | None = Field(None, validation_alias=either("follow_up_notes", "followUpNotes"),
+                                        max_length=10_000)
+
+    @field_validator("follow_up_date", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        if isinstance(value, str) and len(value.strip()) >= 10:
+            return value.strip()[:10]  # the panel may send a full ISO instant; its date part is the day meant
+        return value
+
+
+class NotesIn(HospitalInput):
+    notes: str = Field(max_length=4000)  # "" clears them
+
+
+def session_note_row(note: sessions.SessionNote) -> dict:
+    v, a = note.visit, note.appointment
+    return {"id": v.id, "appointment_id": a.id, "appointmentId": a.id, "clinician_id": v.clinician_id,
+            "patient_id": v.patient_id, "session_notes": v.notes, "sessionNotes": v.notes,
+            "follow_up_date": v.follow_up_date.isoformat() if v.follow_up_date else None,
+            "scheduled_start_at": iso(a.starts_at), "appointment_type": appointment_type_of(a.mode, a.kind),
+            "status": a.status, "created_at": iso(v.created_at), "updated_at": iso(v.updated_at)}
+
+
+@router.post("/{appointment_id:int}/clinician-notes")
+async def save_session_notes(appointment_id: int, body: SessionNotesIn,
+                             principal: Principal = Depends(require(Role.CLINICIAN)),
+                             session: AsyncSession = Depends(get_db)):
+    note = await sessions.save_notes(session, principal, appointment_id, text=body.session_notes)
+    return created(session_note_row(note), "Session notes saved")
+
+
+@router.get("/{appointment_id:int}/previous-notes")
+@declares_query(query_param("patientId", _ID, also=("patient_id",),
+                            description="The appointment's patient (any other id is 404)."))
+async def previous_notes(appointment_id: int, request: Request,
+                         principal: Principal = Depends(require(Role.CLINICIAN)),
+                         session: AsyncSession = Depends(get_db)):
+    notes = await sessions.earlier_notes(session, principal, appointment_id,
+                                         patient_id=_int(request, "patientId", "patient_id"))
+    return ok([session_note_row(n) for n in notes])
+
+
+@router.post("/{appointment_id:int}/schedule-followup")
+async def schedule_follow_up(appointment_id: int, body: FollowUpIn,
+                             principal: Principal = Depends(require(Role.CLINICIAN)),
+                             session: AsyncSession = Depends(get_db)):
+    follow_up = await sessions.schedule_follow_up(session, principal, appointment_id, on=body.follow_up_date,
+                                                  notes=body.follow_up_notes)
+    v = follow_up.visit
+    return created({"id": v.id, "parent_appointment_id": follow_up.appointment.id, "patient_id": v.patient_id,
+                    "clinician_id": v.clinician_id, "follow_up_date": v.follow_up_date.isoformat(),
+                    "follow_up_notes": follow_up.notes, "created_at": iso(v.created_at)}, "Follow-up recorded")
+
+
+@router.patch("/{appointment_id:int}/notes")
+async def set_notes(appointment_id: int, body: NotesIn,
+                    principal: Principal = Depends(require(Role.CLINICIAN, *EDITORS)),
+                    session: AsyncSession = Depends(get_db)):
+    found = await service.update(session, principal, appointment_id, notes=body.notes)
+    return ok(staff_row(found), "Notes updated")

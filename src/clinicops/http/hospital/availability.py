@@ -13,18 +13,20 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BeforeValidator, ValidationError
+from pydantic import BeforeValidator, ValidationError, WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.authz.principal import Principal, Role
-from clinicops.clinicians import blocks
+from clinicops.clinicians import availability as weekly, blocks
 from clinicops.clinicians.blocks import BlockResult, ExceptionSpec
 from clinicops.clinicians.models import AvailabilityException
 from clinicops.clinicians.repository import AffectedAppointment
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
-from clinicops.http.hospital.clinicians import PREFIXES, Mode, WallTime, query_params
+from clinicops.http.hospital import slots as slot_routes
+from clinicops.http.hospital.clinicians import CAN_MANAGE, PREFIXES, Mode, WallTime, query_params, rule_wire
 from clinicops.http.hospital.wire import Field, HospitalInput, either, iso
+from clinicops.http.openapi import declares_query_model
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
 from clinicops.kit.schemas import clamp_limit, created, ok
@@ -47,13 +49,15 @@ def _kind(value: Any) -> str | None:
     return _KINDS[key]
 
 
-Kind = Annotated[str | None, BeforeValidator(_kind)]
+Kind = Annotated[str | None, BeforeValidator(_kind), WithJsonSchema(
+    {"anyOf": [{"type": "string", "enum": ["UNAVAILABLE", "EXTRA"]}, {"type": "null"}]})]
 
 
 class ExceptionIn(HospitalInput):
     kind: Kind = Field(None, validation_alias=either("type", "kind", "exceptionType", "exception_type"))
     is_available: bool | None = Field(None, validation_alias=either("isAvailable", "is_available"))
-    start_date: date | None = Field(None, validation_alias=either("date", "startDate", "start_date"))
+    start_date: date | None = Field(None, validation_alias=either("date", "startDate", "start_date", "exceptionDate",
+                                                                  "exception_date"))
     end_date: date | None = Field(None, validation_alias=either("endDate", "end_date"))
     start_time: WallTime = Field(None, validation_alias=either("startTime", "start_time"))
     end_time: WallTime = Field(None, validation_alias=either("endTime", "end_time"))
@@ -85,6 +89,15 @@ class ExceptionQuery(HospitalInput):
     kind: Kind = Field(None, validation_alias=either("type", "kind"))
     limit: int | None = None
     offset: int = Field(0, ge=0)
+
+
+class ByDayQuery(HospitalInput):
+    centre_id: int | None = Field(None, validation_alias=either("centreId", "centre_id"))
+
+
+class DeleteDayIn(HospitalInput):
+    day_of_week: int = Field(ge=0, le=6, validation_alias=either("dayOfWeek", "day_of_week", "weekday"))
+    centre_id: int | None = Field(None, validation_alias=either("centreId", "centre_id"))
 
 
 class DeleteQuery(HospitalInput):
@@ -146,8 +159,9 @@ async def _json_body(request: Request) -> dict:
 
 def route(method: str, path: str, **kwargs: Any):
     def register(handler):
-        for prefix in PREFIXES:
-            router.add_api_route(prefix + path, handler, methods=[method], **kwargs)
+        for prefix in PREFIXES:  # the schema shows the canonical /clinicians path only
+            router.add_api_route(prefix + path, handler, methods=[method], include_in_schema=prefix == PREFIXES[0],
+                                 **kwargs)
         return handler
 
     return register
@@ -174,6 +188,7 @@ async def delete_exception(clinician_id: int, exception_id: int, session: Db, pr
 
 
 @route("DELETE", "/{clinician_id:int}/slot-exceptions")
+@declares_query_model(DeleteQuery)  # or the same fields in a JSON body
 async def delete_exceptions(clinician_id: int, request: Request, session: Db, principal: Manager) -> Response:
     selector = {**await _json_body(request), **dict(request.query_params)}
     try:
@@ -219,3 +234,34 @@ async def blocked(session: Db, principal: Manager,
                                 last_day=q.last_day, blocks_only=True, limit=clamp_limit(q.limit, 100),
                                 offset=q.offset)
     return ok([exception_wire(r) for r in rows])
+
+
+# --- /clinicians/:id/availability/by-day, /delete-by-day (the admin panel's "delete a weekday" dialog) ----------
+
+@route("GET", "/{clinician_id:int}/availability/by-day")
+async def rules_by_day(clinician_id: int, session: Db, principal: Manager,
+                       q: Annotated[ByDayQuery, Depends(query_params(ByDayQuery))]) -> Response:
+    grouped = await weekly.by_day(session, principal, clinician_id, centre_id=q.centre_id)
+    return ok({str(day): [{**rule_wire(r, clinician_id), "slot_count": _slot_count(r)} for r in rules]
+               for day, rules in sorted(grouped.items())})
+
+
+@route("POST", "/{clinician_id:int}/availability/delete-by-day")
+async def delete_day(clinician_id: int, body: DeleteDayIn, session: Db,
+                     principal: Annotated[Principal, Depends(CAN_MANAGE)]) -> Response:
+    gone = await weekly.delete_day(session, principal, clinician_id, body.day_of_week, centre_id=body.centre_id)
+    return ok({"deletedCount": len(gone), "deletedRules": [rule_wire(r, clinician_id) for r in gone]},
+              f"Deleted {len(gone)} availability rule(s) for the selected day")
+
+
+def _slot_count(rule: dict) -> int:
+    """How many slots the rule's window holds."""
+    minutes = (rule["end_time"].hour * 60 + rule["end_time"].minute) - (
+        rule["start_time"].hour * 60 + rule["start_time"].minute)
+    return minutes // rule["slot_minutes"] if rule["slot_minutes"] else 0
+
+
+# The slot grid under the admin panel's /users/clinicians prefix: the very endpoint of slots.py, so it answers
+# exactly as /api/clinicians/:id/slots does.
+router.add_api_route("/users/clinicians/{clinician_id:int}/slots", slot_routes.slot_grid, methods=["GET"],
+                     include_in_schema=False)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments import booking, portal
 from clinicops.appointments.booking import Booked
+from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
 from clinicops.authz.principal import Principal, Role
 from clinicops.http.deps import get_db, require, require_patient
@@ -159,7 +160,8 @@ async def create_booking(body: BookingIn, principal: Principal = Depends(require
 
 
 @router.get("/my-appointments")
-async def my_appointments(status: str | None = None, upcoming: bool | None = None,
+async def my_appointments(status: str | None = Query(None, json_schema_extra={"enum": list(STATUSES)}),
+                          upcoming: bool | None = None,
                           limit: int | None = Query(None, ge=0), offset: int = Query(0, ge=0),
                           principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
     rows, total = await portal.my_appointments(session, principal, status=status.upper() if status else None,
@@ -170,13 +172,17 @@ async def my_appointments(status: str | None = None, upcoming: bool | None = Non
 @router.post("/front-desk")
 async def front_desk_booking(body: FrontDeskIn, principal: Principal = Depends(require(*DESK)),
                              session: AsyncSession = Depends(get_db)):
-    booked, _patient_row = await booking.book_at_front_desk(
+    desk = await booking.book_at_front_desk(
         session, principal, clinician_id=body.clinician_id, centre_id=body.centre_id,
         patient_phone=body.patient_phone, patient_name=body.patient_name, patient_email=body.patient_email,
         mode=body.appointment_type, day=body.appointment_date, at=body.appointment_time, notes=body.notes)
-    view = await _view_of(session, booked)
-    fee = booked.appointment.fee_paise
-    return created({**booking_body(view), "paymentRequired": fee > 0, "amount": to_rupees(fee)},
+    view = await _view_of(session, desk.booked)
+    body_out = booking_body(view)
+    body_out["patient"] |= {"userId": view.appointment.patient_id, "user_id": view.appointment.patient_id}
+    # amount: what the desk collects, the same computation its payment records (consultation + registration due)
+    return created({**body_out, "paymentRequired": desk.amount_paise > 0, "amount": to_rupees(desk.amount_paise),
+                    "consultationFee": to_rupees(desk.consultation_fee_paise),
+                    "registrationFee": to_rupees(desk.registration_fee_paise)},
                    "Appointment booked for the patient")
 
 

@@ -22,13 +22,17 @@ router = new_router(prefix="/centres", tags=["centres"])
 
 
 def centre_wire(centre: Centre) -> dict[str, Any]:
-    """The documented Centre; the website also reads address_line_1/address_line_2 in snake_case."""
+    """The documented Centre; the website also reads address_line_1/address_line_2 in snake_case, the admin panel
+    renders (and its edit form splits on ",") the one-line ``address`` and shows ``phone``."""
+    phone = phones.national(centre.phone)
     return {
         "id": centre.id, "name": centre.name, "city": centre.city,
+        "address": centres.address_of(centre),
         "addressLine1": centre.address_line1, "addressLine2": centre.address_line2,
         "address_line_1": centre.address_line1, "address_line_2": centre.address_line2,
-        "pincode": centre.pincode, "contactPhone": phones.national(centre.phone), "timezone": centre.timezone,
-        "isActive": centre.is_active, "createdAt": iso(centre.created_at), "updatedAt": iso(centre.updated_at),
+        "pincode": centre.pincode, "phone": phone, "contactPhone": phone, "contact_phone": phone,
+        "timezone": centre.timezone, "isActive": centre.is_active, "is_active": centre.is_active,
+        "isDeleted": centre.is_deleted, "createdAt": iso(centre.created_at), "updatedAt": iso(centre.updated_at),
     }
 
 
@@ -96,10 +100,15 @@ class ActiveToggle(HospitalInput):
 @router.get("")
 async def list_centres(city: str | None = Query(None, max_length=100),
                        is_active: bool | None = Query(None, alias="isActive"),
+                       include_deleted: bool = Query(False, alias="includeDeleted",
+                                                     description="Staff: also list deleted centres (to restore them)."),
                        principal: Principal | None = Depends(optional_principal),
                        session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    rows = await centres.list_centres(session, principal, city=city, is_active=is_active)
-    return ok([centre_wire(c) for c in rows])
+    rows = await centres.list_centres(session, principal, city=city, is_active=is_active,
+                                      include_deleted=include_deleted)
+    response = ok([centre_wire(c) for c in rows])
+    response.headers["X-Total-Count"] = str(len(rows))  # never paged: every centre is in the list
+    return response
 
 
 @router.get("/{centre_id:int}")

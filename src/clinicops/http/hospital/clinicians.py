@@ -1,8 +1,9 @@
 """/api/clinicians: profiles, the public directory and weekly availability.
 
-Every route is also served under /api/clinicians/clinicians/... (the shipped clients call both), and the public
-list and detail under /api/users/clinicians[/:id] as well. Public reads ignore a stale token; the rendered JSON of
-public reads is cached per process and revalidated on every request (clinicians.cache).
+Every route is also served under /api/clinicians/clinicians/... and /api/users/clinicians/... (the shipped
+clients call all three); only /api/clinicians/... is in the OpenAPI schema.
+Public reads ignore a stale token; the rendered JSON of public reads is cached per process and revalidated on every
+request (clinicians.cache).
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BeforeValidator, EmailStr, ValidationError
+from pydantic import BeforeValidator, EmailStr, TypeAdapter, ValidationError, ValidationInfo, WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import credentials
 from clinicops.authz.principal import Principal, Role
 from clinicops.clinicians import availability, service as clinicians
 from clinicops.clinicians.availability import RuleSpec
+from clinicops.errors import ValidationFailed
 from clinicops.http.deps import optional_principal, require
 from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso, phone_field
+from clinicops.http.openapi import declares_query_model
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
 from clinicops.kit.money import to_paise, to_rupees
@@ -31,7 +34,9 @@ from clinicops.kit.schemas import clamp_limit, created, ok
 from clinicops.kit.timezones import parse_wall_time
 
 router = new_router(tags=["clinicians"])
-PREFIXES = ("/clinicians", "/clinicians/clinicians")
+PREFIXES = ("/clinicians", "/clinicians/clinicians", "/users/clinicians")
+# The admin panel does not page (hospital-admin-panel.md): a list answers up to this many rows unless told less.
+LIST_LIMIT = 500
 CAN_MANAGE = require(Role.ADMIN, Role.CENTRE_MANAGER)
 
 
@@ -84,7 +89,9 @@ def _modes(value: Any) -> list[str] | None:
 WallTime = Annotated[time | None, BeforeValidator(_wall_time)]
 TextList = Annotated[list[str] | None, BeforeValidator(_text_list)]
 Modes = Annotated[list[str] | None, BeforeValidator(_modes)]
-Mode = Annotated[str | None, BeforeValidator(mode_name)]
+# the documented names; the older spellings mode_name accepts (ONLINE as VIDEO, ...) stay out of the schema
+Mode = Annotated[str | None, BeforeValidator(mode_name), WithJsonSchema(
+    {"anyOf": [{"type": "string", "enum": ["IN_PERSON", "ONLINE", "BOTH"]}, {"type": "null"}]})]
 
 
 class RuleIn(HospitalInput):
@@ -117,7 +124,23 @@ class RuleIn(HospitalInput):
 
 
 def rule_specs(rules: list[RuleIn] | None) -> list[RuleSpec] | None:
-    return None if rules is None else [spec for rule in rules for spec in rule.specs()]
+    """The rules to store; exact repeats are stored once (the panel's calendar picker sends one per date)."""
+    return None if rules is None else list(dict.fromkeys(spec for rule in rules for spec in rule.specs()))
+
+
+class SlotIn(RuleIn):
+    """One of ``availability_slots`` (the panel's create form): a weekly session; the centre defaults to the
+    primary centre and the slot to the whole session, as the first backend did."""
+
+    centre_id: int | None = Field(None, validation_alias=either("centre_id", "centreId"))
+
+    def rule(self, default_centre: int | None) -> SlotIn:
+        minutes = self.slot_duration_minutes
+        if minutes is None:
+            span = (self.end_time.hour * 60 + self.end_time.minute) - (self.start_time.hour * 60 + self.start_time.minute)
+            minutes = span if 5 <= span <= 480 else None
+        return self.model_copy(update={"centre_id": self.centre_id or default_centre,
+                                       "slot_duration_minutes": minutes})
 
 
 class AvailabilityIn(HospitalInput):
@@ -125,6 +148,7 @@ class AvailabilityIn(HospitalInput):
                                                                      "rules"))
 
 
+_EMAIL = TypeAdapter(EmailStr)
 _NOT_NULL = {"specializations", "qualifications", "languages", "expertise", "consultation_modes",
              "years_of_experience", "consultation_fee_paise", "advance_amount_paise", "default_duration_minutes",
              "is_active", "primary_centre_id"}
@@ -134,7 +158,7 @@ class ClinicianIn(HospitalInput):
     full_name: str | None = Field(None, min_length=1, max_length=150,
                                   validation_alias=either("fullName", "full_name", "name"))
     phone: str | None = None
-    email: EmailStr | None = None
+    email: str | None = Field(None, json_schema_extra={"format": "email"})  # "" clears it (see _email)
     username: str | None = Field(None, max_length=50, pattern=r"^$|^[A-Za-z0-9._@-]{3,50}$")
     password: str | None = Field(None, max_length=1024)
     primary_centre_id: int | None = Field(None, validation_alias=either(
@@ -166,11 +190,44 @@ class ClinicianIn(HospitalInput):
     is_active: bool | None = Field(None, validation_alias=either("isActive", "is_active"))
     availability_rules: list[RuleIn] | None = Field(None, validation_alias=either(
         "availability_rules", "availabilityRules"))
+    availability_slots: list[SlotIn] | None = Field(None, validation_alias=either(
+        "availability_slots", "availabilitySlots"))
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         return phone_field(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        """A valid address, or "" to clear it (the panel's edit form sends what it shows, empty included)."""
+        if not value:
+            return value
+        try:
+            return str(_EMAIL.validate_python(value))
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"]) from None
+
+    @field_validator("email", "registration_number", "profile_picture_url", "bio", mode="before")
+    @classmethod
+    def _blank(cls, value: Any, info: ValidationInfo) -> Any:
+        """Blank optional text clears the field (an edit form sends "" for an empty input); for the email that
+        is "" (None would mean "not given")."""
+        if isinstance(value, str) and not value.strip():
+            return "" if info.field_name == "email" else None
+        return value
+
+    def rules(self) -> list[RuleSpec] | None:
+        """``availability_rules`` and ``availability_slots`` together (None when neither was given)."""
+        if self.availability_rules is None and self.availability_slots is None:
+            return None
+        slots = [slot.rule(self.primary_centre_id) for slot in self.availability_slots or []]
+        for i, slot in enumerate(slots):
+            if slot.centre_id is None:
+                raise ValidationFailed(f"availability_slots.{i}.centreId",
+                                       "centreId is required when primaryCentreId is not given")
+        return rule_specs([*(self.availability_rules or []), *slots])
 
     @field_validator("password")
     @classmethod
@@ -197,6 +254,26 @@ class ClinicianIn(HospitalInput):
         return {k: v for k, v in fields.items() if v is not None or k not in _NOT_NULL}
 
 
+class CredentialsIn(HospitalInput):
+    """``PATCH /clinicians/:id/credentials``: a new username and/or password for the clinician's login."""
+
+    username: str | None = Field(None, max_length=50, pattern=r"^$|^[A-Za-z0-9._@-]{3,50}$")
+    password: str | None = Field(None, max_length=1024)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        problem = credentials.password_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value or None
+
+    def account(self) -> clinicians.Account:
+        if not self.username and not self.password:
+            raise ValidationFailed("username", "give a username or a password")
+        return clinicians.Account(username=self.username or None, password=self.password)
+
+
 class ToggleIn(HospitalInput):
     is_active: bool | None = Field(None, validation_alias=either("isActive", "is_active", "active"))
 
@@ -209,6 +286,8 @@ class DirectoryParams(HospitalInput):
     mode: Mode = Field(None, validation_alias=either("mode", "consultationMode", "consultation_mode"))
     search: str | None = Field(None, max_length=100, validation_alias=either("search", "q", "name"))
     include_inactive: bool = Field(False, validation_alias=either("includeInactive", "include_inactive"))
+    is_active: bool | None = Field(None, validation_alias=either("isActive", "is_active"))
+    include_deleted: bool = Field(False, validation_alias=either("includeDeleted", "include_deleted"))
     limit: int | None = None
     offset: int = Field(0, ge=0)
 
@@ -217,12 +296,22 @@ class DirectoryParams(HospitalInput):
         return clinicians.DirectoryQuery(
             centre_id=self.centre_id, city=self.city or None, specialization=self.specialization or None,
             mode=mode, search=self.search or None, include_inactive=self.include_inactive,
-            limit=clamp_limit(self.limit, default=100), offset=self.offset)
+            is_active=self.is_active, include_deleted=self.include_deleted,
+            limit=clamp_limit(self.limit, default=LIST_LIMIT, maximum=LIST_LIMIT), offset=self.offset)
+
+
+class AvailabilityQuery(HospitalInput):
+    centre_id: int | None = Field(None, validation_alias=either("centreId", "centre_id"))
+    day: date | None = Field(None, validation_alias=either("date",))
 
 
 def query_params(model: type[HospitalInput]) -> Callable[[Request], Any]:
-    """Parse the query string with ``model`` (both casings); errors are the usual 422 naming the field."""
+    """Parse the query string with ``model`` (both casings); errors are the usual 422 naming the field.
 
+    The model's fields, under every name they accept, are the route's query parameters in the OpenAPI schema.
+    """
+
+    @declares_query_model(model)
     async def dependency(request: Request) -> Any:  # async: a sync dependency costs a thread hop per request
         try:
             return model.model_validate(dict(request.query_params))
@@ -249,20 +338,45 @@ def _hhmm(value: time | None) -> str | None:
     return value.strftime("%H:%M") if value else None
 
 
-def rule_wire(rule: dict) -> dict:
-    return {"id": rule["id"], "centre_id": rule["centre_id"], "centreId": rule["centre_id"],
-            "centreName": rule.get("centre_name"), "dayOfWeek": rule["weekday"],
-            "startTime": _hhmm(rule["start_time"]), "endTime": _hhmm(rule["end_time"]),
-            "slotDurationMinutes": rule["slot_minutes"], "consultationMode": rule["mode"],
-            "effectiveFrom": rule["effective_from"].isoformat() if rule["effective_from"] else None,
-            "effectiveTo": rule["effective_to"].isoformat() if rule["effective_to"] else None}
+def rule_wire(rule: dict, clinician_id: int | None = None) -> dict:
+    """A weekly rule in both casings: the admin panel reads ``day_of_week``, ``start_time``, ``mode``..."""
+    start, end = _hhmm(rule["start_time"]), _hhmm(rule["end_time"])
+    effective_from = rule["effective_from"].isoformat() if rule["effective_from"] else None
+    effective_to = rule["effective_to"].isoformat() if rule["effective_to"] else None
+    body = {"id": rule["id"], "centre_id": rule["centre_id"], "centreId": rule["centre_id"],
+            "centreName": rule.get("centre_name"), "centre_name": rule.get("centre_name"),
+            "dayOfWeek": rule["weekday"], "day_of_week": rule["weekday"],
+            "startTime": start, "start_time": start, "endTime": end, "end_time": end,
+            "slotDurationMinutes": rule["slot_minutes"], "slot_duration_minutes": rule["slot_minutes"],
+            "consultationMode": rule["mode"], "consultation_mode": rule["mode"], "mode": rule["mode"],
+            "effectiveFrom": effective_from, "effective_from": effective_from,
+            "effectiveTo": effective_to, "effective_to": effective_to, "isActive": True, "is_active": True}
+    if clinician_id is not None:
+        body.update({"clinicianId": clinician_id, "clinician_id": clinician_id})
+    return body
+
+
+# What the patient website's experts page looks for in a centre name to filter by city.
+_CITY_WORDS = {"bangalore": ("bangalore", "bengaluru"), "kochi": ("kochi",), "mumbai": ("mumbai",)}
+
+
+def centre_display_name(name: str | None, city: str | None) -> str | None:
+    """The centre's name with its city when the name does not already say it ("Indiranagar – Bangalore"): the
+    website's experts page filters clinicians by city using only the centre name it reads."""
+    if not name or not city:
+        return name
+    words = _CITY_WORDS.get(city.lower(), (city.lower(),))
+    if any(word in name.lower() for word in words):
+        return name
+    return f"{name} – {city.title()}"
 
 
 def clinician_wire(row: dict, *, staff: bool) -> dict:
     centres = _json_list(row["centres"])
     specializations = _json_list(row["specializations"])
     qualifications = _json_list(row["qualifications"])
-    primary = ({"id": row["primary_centre_id"], "name": row["primary_centre_name"],
+    display = centre_display_name(row["primary_centre_name"], row["primary_centre_city"])
+    primary = ({"id": row["primary_centre_id"], "name": row["primary_centre_name"], "displayName": display,
                 "city": row["primary_centre_city"]} if row["primary_centre_id"] else None)
     body = {
         "id": row["id"], "name": row["full_name"], "fullName": row["full_name"],
@@ -270,7 +384,8 @@ def clinician_wire(row: dict, *, staff: bool) -> dict:
         "qualification": qualifications, "qualifications": qualifications,
         "yearsOfExperience": row["years_of_experience"], "expertise": _json_list(row["expertise"]),
         "profilePictureUrl": row["profile_picture_url"], "primaryCentreId": row["primary_centre_id"],
-        "primaryCentreName": row["primary_centre_name"], "primaryCentre": primary,
+        "primaryCentreName": display, "primary_centre_name": display,
+        "primaryCentreRealName": row["primary_centre_name"], "primaryCentre": primary,
         "city": row["primary_centre_city"], "languages": _json_list(row["languages"]),
         "consultationFee": to_rupees(row["consultation_fee_paise"]),
         "consultationModes": _json_list(row["consultation_modes"]),
@@ -282,13 +397,13 @@ def clinician_wire(row: dict, *, staff: bool) -> dict:
         body.update({"userId": row["user_id"], "phone": phones.national(row["phone"]), "email": row["email"],
                      "username": row["username"], "advanceAmount": to_rupees(row["advance_amount_paise"]),
                      "dailyTokenLimit": row["daily_token_limit"], "createdAt": iso(row["created_at"]),
-                     "updatedAt": iso(row["updated_at"])})
+                     "updatedAt": iso(row["updated_at"]), "isDeleted": row["is_deleted"]})
     return body
 
 
 def profile_wire(found: clinicians.Profile, *, staff: bool) -> dict:
     body = clinician_wire(found.row, staff=staff)
-    body["availabilityRules"] = [rule_wire(r) for r in found.rules]
+    body["availabilityRules"] = [rule_wire(r, found.row["id"]) for r in found.rules]
     return body
 
 
@@ -306,8 +421,8 @@ def render_profile(found: clinicians.Profile, *, staff: bool) -> Rendered:
 
 
 def render_rules(clinician_id: int, rules: list[dict]) -> Rendered:
-    wired = [rule_wire(r) for r in rules]
-    return _envelope({"clinicianId": clinician_id, "availability_rules": wired, "availabilityRules": wired})
+    """``data`` is the bare list of rules: the admin panel maps over it (as the first backend answered)."""
+    return _envelope([rule_wire(r, clinician_id) for r in rules], len(rules))
 
 
 def _respond(rendered: Rendered) -> Response:
@@ -318,11 +433,13 @@ def _respond(rendered: Rendered) -> Response:
 # --- routes --------------------------------------------------------------------------------------------------------
 
 def route(method: str, path: str, *, extra: tuple[str, ...] = (), **kwargs: Any) -> Callable:
-    """Register ``path`` under every clinician prefix (and any ``extra`` full paths)."""
+    """Register ``path`` under every clinician prefix (and any ``extra`` full paths); the schema shows only the
+    canonical /clinicians path (hospital-api-reference: "clinician routes")."""
 
     def register(handler: Callable) -> Callable:
         for full in (*(prefix + path for prefix in PREFIXES), *extra):
-            router.add_api_route(full, handler, methods=[method], **kwargs)
+            router.add_api_route(full, handler, methods=[method], include_in_schema=full == PREFIXES[0] + path,
+                                 **kwargs)
         return handler
 
     return register
@@ -339,13 +456,13 @@ Caller = Annotated[Principal | None, Depends(optional_principal)]
 Manager = Annotated[Principal, Depends(CAN_MANAGE)]
 
 
-@route("GET", "", extra=("/users/clinicians",))
+@route("GET", "")
 async def list_clinicians(session: Db, principal: Caller,
                           params: Annotated[DirectoryParams, Depends(query_params(DirectoryParams))]) -> Response:
     return _respond(await clinicians.directory(session, principal, query=params.query(), render=render_list))
 
 
-@route("GET", "/{clinician_id:int}", extra=("/users/clinicians/{clinician_id:int}",))
+@route("GET", "/{clinician_id:int}")
 async def get_clinician(clinician_id: int, session: Db, principal: Caller) -> Response:
     return _respond(await clinicians.profile(session, principal, clinician_id, render=render_profile))
 
@@ -353,7 +470,7 @@ async def get_clinician(clinician_id: int, session: Db, principal: Caller) -> Re
 @route("POST", "")
 async def create_clinician(body: ClinicianIn, session: Db, principal: Manager) -> Response:
     found = await clinicians.create(session, principal, account=body.account(), profile_fields=body.profile(),
-                                    centre_ids=body.centre_ids, rules=rule_specs(body.availability_rules))
+                                    centre_ids=body.centre_ids, rules=body.rules())
     return created(profile_wire(found, staff=True), "Clinician created")
 
 
@@ -361,8 +478,14 @@ async def create_clinician(body: ClinicianIn, session: Db, principal: Manager) -
 async def update_clinician(clinician_id: int, body: ClinicianIn, session: Db, principal: Manager) -> Response:
     found = await clinicians.update(session, principal, clinician_id, account=body.account(),
                                     profile_fields=body.profile(), centre_ids=body.centre_ids,
-                                    rules=rule_specs(body.availability_rules))
+                                    rules=body.rules())
     return ok(profile_wire(found, staff=True), "Clinician updated")
+
+
+@route("PATCH", "/{clinician_id:int}/credentials")
+async def update_credentials(clinician_id: int, body: CredentialsIn, session: Db, principal: Manager) -> Response:
+    found = await clinicians.update(session, principal, clinician_id, account=body.account(), profile_fields={})
+    return ok(profile_wire(found, staff=True), "Clinician credentials updated")
 
 
 @route("DELETE", "/{clinician_id:int}")
@@ -382,11 +505,11 @@ async def toggle_clinician(clinician_id: int, session: Db, principal: Manager,
 @route("PUT", "/{clinician_id:int}/availability")
 async def put_availability(clinician_id: int, body: AvailabilityIn, session: Db, principal: Manager) -> Response:
     rules = await availability.replace(session, principal, clinician_id, rule_specs(body.availability_rules) or [])
-    wired = [rule_wire(r) for r in rules]
-    return ok({"clinicianId": clinician_id, "availability_rules": wired, "availabilityRules": wired},
-              "Availability updated")
+    return ok([rule_wire(r, clinician_id) for r in rules], "Availability updated")
 
 
 @route("GET", "/{clinician_id:int}/availability")
-async def get_availability(clinician_id: int, session: Db, principal: Caller) -> Response:
-    return _respond(await clinicians.rules(session, principal, clinician_id, render=render_rules))
+async def get_availability(clinician_id: int, session: Db, principal: Caller,
+                           q: Annotated[AvailabilityQuery, Depends(query_params(AvailabilityQuery))]) -> Response:
+    return _respond(await clinicians.rules(session, principal, clinician_id, render=render_rules,
+                                           centre_id=q.centre_id, day=q.day))

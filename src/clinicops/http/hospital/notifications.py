@@ -12,11 +12,13 @@ from clinicops.http.routing import new_router
 from clinicops.kit import phones
 from clinicops.kit.schemas import clamp_limit, ok
 from clinicops.messaging import history
-from clinicops.messaging.models import OutboxMessage
-from clinicops.messaging.templates import render_redacted
+from clinicops.messaging.models import OUTBOX_STATUSES, OutboxMessage
+from clinicops.messaging.templates import TEMPLATES, render_redacted
 
 router = new_router(prefix="/notifications", tags=["notifications"])
 log_readers = require(Role.ADMIN, Role.MANAGER)
+_STATUS = {"enum": list(OUTBOX_STATUSES)}
+_TEMPLATE = {"enum": list(TEMPLATES)}
 
 
 class AppointmentRef(HospitalInput):
@@ -63,8 +65,10 @@ async def send_reminder(body: AppointmentRef, idempotency_key: str | None = Head
 
 @router.get("/history")
 async def message_history(
-        status: str | None = None, type: str | None = None, template: str | None = None,
-        phone: str | None = None, appointmentId: int | None = None, appointment_id: int | None = None,
+        status: str | None = Query(None, json_schema_extra=_STATUS),
+        type: str | None = Query(None, json_schema_extra=_TEMPLATE, description="The template (same as `template`)."),
+        template: str | None = Query(None, json_schema_extra=_TEMPLATE), phone: str | None = None,
+        appointmentId: int | None = None, appointment_id: int | None = None,
         patientId: int | None = None, date_from: str | None = Query(default=None, alias="from"),
         date_to: str | None = Query(default=None, alias="to"), limit: int | None = None, offset: int = 0,
         principal: Principal = Depends(log_readers), db: AsyncSession = Depends(get_db)):
@@ -78,7 +82,8 @@ async def message_history(
 
 @router.get("/stats")
 async def message_stats(
-        type: str | None = None, template: str | None = None,
+        type: str | None = Query(None, json_schema_extra=_TEMPLATE, description="The template (same as `template`)."),
+        template: str | None = Query(None, json_schema_extra=_TEMPLATE),
         date_from: str | None = Query(default=None, alias="from"),
         date_to: str | None = Query(default=None, alias="to"),
         principal: Principal = Depends(log_readers), db: AsyncSession = Depends(get_db)):

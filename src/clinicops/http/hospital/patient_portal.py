@@ -12,6 +12,7 @@ from pydantic import EmailStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments import portal
+from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
 from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require_patient
@@ -142,7 +143,8 @@ async def dashboard(principal: Principal = Depends(require_patient), session: As
 
 
 @router.get("/appointments")
-async def appointments(status: str | None = None, upcoming: bool | None = None,
+async def appointments(status: str | None = Query(None, json_schema_extra={"enum": list(STATUSES)}),
+                       upcoming: bool | None = None,
                        limit: int | None = Query(None, ge=0), offset: int = Query(0, ge=0),
                        principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
     rows, total = await portal.my_appointments(session, principal, status=status.upper() if status else None,

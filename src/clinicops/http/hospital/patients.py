@@ -13,16 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.authz.principal import DESK_ROLES, Principal, Role
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import client_ip, get_db, require
-from clinicops.http.hospital.wire import Field, HospitalInput, either, iso, phone_field
+from clinicops.http.hospital.wire import Field, HospitalInput, either, iso, listing, phone_field
 from clinicops.http.routing import new_router
 from clinicops.kit import phones, timezones
 from clinicops.kit.money import to_rupees
-from clinicops.kit.schemas import clamp_limit, created, ok, paged
+from clinicops.kit.schemas import clamp_limit, created, ok
 from clinicops.patients import service as patients
+from clinicops.patients.repository import NextAppointment
 from clinicops.payments.models import Payment
 from clinicops.patients.models import normalize_gender
 
 router = new_router(prefix="/patients", tags=["patients"])
+# The admin panel reads the whole list at once (it does not page): a page is this long unless `limit` says less.
+LIST_LIMIT = 500
 any_staff = require()
 desk = require(*DESK_ROLES)
 note_writers = require(Role.CLINICIAN, Role.ADMIN)
@@ -30,15 +33,32 @@ note_writers = require(Role.CLINICIAN, Role.ADMIN)
 
 # ---- wire out -------------------------------------------------------------------------------------------------
 
+def next_appointment_wire(n: NextAppointment) -> dict[str, Any]:
+    tz = timezones.zone(n.centre_timezone)
+    return {"id": n.id, "scheduledStartAt": iso(n.starts_at.astimezone(tz)),
+            "scheduledEndAt": iso(n.ends_at.astimezone(tz)) if n.ends_at else None,
+            "appointmentType": n.mode, "kind": n.kind, "status": n.status,
+            "clinicianName": n.clinician_name, "centreName": n.centre_name}
+
+
 def patient_wire(record: patients.PatientRecord) -> dict[str, Any]:
+    """A patient row. ``userId``/``user_id`` are the patient's own id (docs/patients.md, "One patient id"): the
+    admin panel keys patients by ``userId`` and sends it back as ``patient_id``, so no number it can hold for a
+    patient may be anything but that patient's id."""
     p = record.patient
+    following = record.next_appointment
     return {
-        "id": p.id, "userId": p.user_id, "mrn": record.mrn, "fullName": p.full_name, "firstName": p.first_name,
+        "id": p.id, "userId": p.id, "user_id": p.id, "patientId": p.id, "mrn": record.mrn,
+        "username": record.username, "fullName": p.full_name, "firstName": p.first_name,
         "lastName": p.last_name, "phone": phones.wire(p.phone), "email": p.email,
         "dateOfBirth": p.date_of_birth.isoformat() if p.date_of_birth else None, "age": p.age,
         "gender": p.gender, "bloodGroup": p.blood_group, "address": p.address,
         "emergencyContact": {"name": p.emergency_contact_name,
                              "phone": phones.wire(p.emergency_contact_phone)},
+        "emergencyContactName": p.emergency_contact_name,
+        "emergencyContactPhone": phones.wire(p.emergency_contact_phone),
+        "upcomingAppointmentsCount": record.upcoming_count, "pastAppointmentsCount": record.past_count,
+        "upcomingAppointments": [next_appointment_wire(following)] if following else [],
         "isActive": p.is_active, "createdAt": iso(p.created_at), "updatedAt": iso(p.updated_at),
     }
 
@@ -173,11 +193,11 @@ async def list_patients(search: str | None = Query(None, max_length=100), phone:
                         limit: int | None = Query(None), offset: int = Query(0, ge=0),
                         page: int | None = Query(None, ge=1), principal: Principal = Depends(any_staff),
                         ip: str = Depends(client_ip), session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    size = clamp_limit(limit)
+    size = clamp_limit(limit, default=LIST_LIMIT, maximum=LIST_LIMIT)
     start = (page - 1) * size if page else offset
     records, total = await patients.list_patients(session, principal, search=search, phone=phone, limit=size,
                                                   offset=start, ip=ip)
-    return paged([patient_wire(r) for r in records], total=total, limit=size, offset=start)
+    return listing([patient_wire(r) for r in records], total=total, limit=size, offset=start)
 
 
 @router.get("/{patient_id:int}")

@@ -23,6 +23,7 @@ from clinicops.http.routing import new_router
 from clinicops.kit.money import to_paise, to_rupees
 from clinicops.kit.schemas import clamp_limit, created, ok
 from clinicops.payments import checkout, links, refunds, service, simulate, webhooks
+from clinicops.payments.models import PAYMENT_STATUSES
 
 router = new_router(tags=["payments"])
 desk = require(*DESK_ROLES)
@@ -95,7 +96,8 @@ async def failure(body: FailureBody, principal: Principal = Depends(current_prin
 
 
 @router.get("/payments/history")
-async def history(status: str | None = None, patient_id: int | None = Query(None, alias="patientId"),
+async def history(status: str | None = Query(None, json_schema_extra={"enum": list(PAYMENT_STATUSES)}),
+                  patient_id: int | None = Query(None, alias="patientId"),
                   appointment_id: int | None = Query(None, alias="appointmentId"),
                   centre_id: int | None = Query(None, alias="centreId"),
                   date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
@@ -158,7 +160,7 @@ async def send_payment_link(appointment_id: int, principal: Principal = Depends(
     return ok(await links.send(db, principal, appointment_id=appointment_id), "Payment link sent")
 
 
-@router.post("/payment/send-link")
+@router.post("/payment/send-link", include_in_schema=False)  # alias of /appointments/:id/send-payment-link
 async def send_link_alias(body: AppointmentRef, principal: Principal = Depends(desk),
                           db: AsyncSession = Depends(get_db)):
     return ok(await links.send(db, principal, appointment_id=body.appointment_id), "Payment link sent")

@@ -17,6 +17,7 @@ from clinicops.appointments import slots
 from clinicops.authz.principal import Principal
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
+from clinicops.http.openapi import declares_query, query_param
 from clinicops.http.routing import new_router
 
 router = new_router(tags=["slots"])
@@ -66,6 +67,20 @@ def _mode(request: Request) -> str | None:
     return mode
 
 
+# The names the handlers read by hand (parsed here, not by FastAPI: these are the hot public reads), for OpenAPI.
+_ID = {"type": "integer", "format": "int64", "minimum": 1}
+_DAY = {"type": "string", "format": "date"}
+_CLINICIAN = query_param("clinicianId", _ID, also=("clinician_id",), required=True)
+_DATE = query_param("date", _DAY, required=True, description="The centre's calendar day, YYYY-MM-DD.")
+_MODE = query_param("mode", {"type": "string", "enum": ["IN_PERSON", "ONLINE"]},
+                    also=("consultationMode", "appointmentType", "appointment_type"),
+                    description="Only slots of this consultation mode (any case; OFFLINE/VIDEO also understood).")
+
+
+def _centre(required: bool) -> list[dict]:
+    return query_param("centreId", _ID, also=("centre_id",), required=required)
+
+
 def _hm(instant, tz: ZoneInfo) -> str:
     return instant.astimezone(tz).strftime("%H:%M")
 
@@ -76,6 +91,7 @@ def _ok(data) -> JSONResponse:
 
 
 @router.get("/booking/available-slots")
+@declares_query(_CLINICIAN, _centre(True), _DATE, _MODE)
 async def available_slots(request: Request, session: AsyncSession = Depends(get_db)) -> JSONResponse:
     view = await slots.public_day(
         session, clinician_id=_id(request, "clinicianId", "clinician_id"),
@@ -87,6 +103,8 @@ async def available_slots(request: Request, session: AsyncSession = Depends(get_
 
 
 @router.get("/booking/dates-with-slots")
+@declares_query(_CLINICIAN, _centre(True), query_param("startDate", _DAY, also=("start_date",), required=True),
+                query_param("endDate", _DAY, also=("end_date",), required=True), _MODE)
 async def dates_with_slots(request: Request, session: AsyncSession = Depends(get_db)) -> JSONResponse:
     found = await slots.public_dates(
         session, clinician_id=_id(request, "clinicianId", "clinician_id"),
@@ -103,6 +121,7 @@ def _staff_slot(slot: slots.Slot, tz: ZoneInfo) -> dict:
 
 
 @router.get("/appointments/availability")
+@declares_query(_CLINICIAN, _centre(False), _DATE, _MODE)
 async def staff_availability(request: Request, session: AsyncSession = Depends(get_db),
                              principal: Principal = Depends(require())) -> JSONResponse:
     clinician_id = _id(request, "clinicianId", "clinician_id")
@@ -111,6 +130,31 @@ async def staff_availability(request: Request, session: AsyncSession = Depends(g
                                  day=_date(request, "date"), mode=_mode(request), include_past=False, grid=False)
     return _ok({"date": view.day.isoformat(), "clinicianId": clinician_id, "centreId": centre_id,
                 "slots": [_staff_slot(s, view.zones[s.centre_id]) for s in view.slots]})
+
+
+@router.get("/booking/clinician-slots")
+@declares_query(_CLINICIAN, _centre(False),
+                query_param("startDate", _DAY, also=("start_date",), required=True),
+                query_param("endDate", _DAY, also=("end_date",), required=True,
+                            description=f"At most {slots.MAX_RANGE_DAYS} days after startDate, inclusive."),
+                _MODE)
+async def clinician_slots(request: Request, session: AsyncSession = Depends(get_db),
+                          principal: Principal = Depends(require())) -> JSONResponse:
+    """The admin panel's booking wizard: every upcoming slot of a range of dates, with its status (available,
+    booked or blocked) and mode; it filters them by ``date``."""
+    clinician_id = _id(request, "clinicianId", "clinician_id")
+    days = await slots.staff_range(
+        session, principal, clinician_id=clinician_id, centre_id=_id(request, "centreId", "centre_id", required=False),
+        first_day=_date(request, "startDate", "start_date"), last_day=_date(request, "endDate", "end_date"),
+        mode=_mode(request))
+    rows = []
+    for day in days:
+        for slot in day.slots:
+            row = _staff_slot(slot, day.zones[slot.centre_id])
+            # unique even on a day whose wall clock repeats an hour: centre, mode and the start instant
+            rows.append({"id": f"{slot.centre_id}-{slot.mode}-{int(slot.starts_at.timestamp())}",
+                         "clinicianId": clinician_id, "date": day.day.isoformat(), **row})
+    return _ok(rows)
 
 
 async def _grid(clinician_id: int, request: Request, session: AsyncSession, principal: Principal) -> JSONResponse:
@@ -127,12 +171,13 @@ async def _grid(clinician_id: int, request: Request, session: AsyncSession, prin
 
 
 @router.get("/clinicians/{clinician_id:int}/slots")
+@declares_query(_centre(False), _DATE, _MODE)
 async def slot_grid(clinician_id: int, request: Request, session: AsyncSession = Depends(get_db),
                     principal: Principal = Depends(require())) -> JSONResponse:
     return await _grid(clinician_id, request, session, principal)
 
 
-@router.get("/clinicians/clinicians/{clinician_id:int}/slots")
+@router.get("/clinicians/clinicians/{clinician_id:int}/slots", include_in_schema=False)
 async def slot_grid_alias(clinician_id: int, request: Request, session: AsyncSession = Depends(get_db),
                           principal: Principal = Depends(require())) -> JSONResponse:
     return await _grid(clinician_id, request, session, principal)

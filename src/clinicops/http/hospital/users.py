@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
-from pydantic import EmailStr, field_validator
+from pydantic import EmailStr, WithJsonSchema, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import credentials, staff
 from clinicops.authz.principal import Principal, Role
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
-from clinicops.http.hospital.wire import Field, HospitalInput, either, phone_field, staff_user
+from clinicops.http.hospital.wire import Field, HospitalInput, either, phone_field, staff_row
 from clinicops.http.routing import new_router
 from clinicops.kit.schemas import clamp_limit, created, ok, paged
 
@@ -22,12 +22,19 @@ admin = require(Role.ADMIN)
 
 _NAME = either("fullName", "full_name", "name")
 _ROLE = either("role", "roleId", "role_id")
+_ROLES = either("role_ids", "roleIds")
+# role_ids arrives as a list of the panel's role ids and is kept as the one role it names (see _roles)
+RoleIds = Annotated[Role | None, WithJsonSchema({"type": "array", "items": {"type": "integer", "minimum": 1,
+                                                                            "maximum": 6}})]
 _CENTRES = either("centreIds", "centre_ids", "centreId", "centre_id")
 _USERNAME = credentials.USERNAME_PATTERN
+# The admin panel does not page its staff lists (it shows what the first answer holds), so a list answers up to
+# LIST_LIMIT rows by default, with the total in `pagination` and in the X-Total-Count header.
+LIST_LIMIT = 500
 
 
 def wire(view: staff.StaffView) -> dict[str, Any]:
-    return staff_user(view.user, view.roles, view.clinician_id)
+    return staff_row(view.user, view.roles, view.clinician_id, view.centre_names)
 
 
 class _StaffFields(HospitalInput):
@@ -58,6 +65,20 @@ class _StaffFields(HospitalInput):
             return value
         return [value]
 
+    @field_validator("role_ids", mode="before", check_fields=False)
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        """The first backend's general form sends ``role_ids: [n]``; a staff user holds one role here."""
+        if value is None:
+            return None
+        roles = {staff.parse_role(v) for v in (value if isinstance(value, list) else [value])}
+        if len(roles) > 1:
+            raise ValueError("give one role: a staff user holds a single role")
+        return next(iter(roles), None)
+
+    def chosen_role(self) -> Role | None:
+        return self.role or self.role_ids
+
 
 class StaffCreate(_StaffFields):
     full_name: str = Field(validation_alias=_NAME, min_length=1, max_length=150)
@@ -67,6 +88,7 @@ class StaffCreate(_StaffFields):
     password: str | None = Field(None, min_length=credentials.PASSWORD_MIN_LENGTH,
                                  max_length=credentials.PASSWORD_MAX_LENGTH)
     role: Role | None = Field(None, validation_alias=_ROLE)
+    role_ids: RoleIds = Field(None, validation_alias=_ROLES)
     centre_ids: list[int] = Field(default_factory=list, validation_alias=_CENTRES)
 
 
@@ -78,22 +100,38 @@ class StaffUpdate(_StaffFields):
     password: str | None = Field(None, min_length=credentials.PASSWORD_MIN_LENGTH,
                                  max_length=credentials.PASSWORD_MAX_LENGTH)
     role: Role | None = Field(None, validation_alias=_ROLE)
+    role_ids: RoleIds = Field(None, validation_alias=_ROLES)
     centre_ids: list[int] | None = Field(None, validation_alias=_CENTRES)
     is_active: bool | None = None
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+        changes = self.model_dump(exclude_unset=True)
+        role_ids = changes.pop("role_ids", None)
+        if role_ids is not None and changes.get("role") is None:
+            changes["role"] = role_ids
+        return changes
 
 
 class ActiveToggle(HospitalInput):
     is_active: bool
 
 
-def _role_filter(role: str | None = Query(None, max_length=40)) -> Role | None:
-    try:
-        return staff.parse_role(role) if role else None
-    except ValueError as exc:
-        raise ValidationFailed("role", str(exc)) from None
+_ROLE_DOC = "A role name (any case) or the admin panel's role id 1..6."
+
+
+def _role_filter(role: str | None = Query(None, max_length=40, json_schema_extra={"enum": [r.value for r in Role]},
+                                         description=_ROLE_DOC),
+                 role_id: str | None = Query(None, alias="roleId", max_length=40,
+                                             description=f"Same as `role` (the admin panel sends this). {_ROLE_DOC}"),
+                 role_id_snake: str | None = Query(None, alias="role_id", max_length=40, description="Same as `role`."),
+                 ) -> Role | None:
+    for name, value in (("roleId", role_id), ("role_id", role_id_snake), ("role", role)):
+        if value:
+            try:
+                return staff.parse_role(value)
+            except ValueError as exc:
+                raise ValidationFailed(name, str(exc)) from None
+    return None
 
 
 async def _create(session: AsyncSession, principal: Principal, body: StaffCreate, role: Role | None) -> JSONResponse:
@@ -107,14 +145,18 @@ async def _create(session: AsyncSession, principal: Principal, body: StaffCreate
 async def list_users(role: Role | None = Depends(_role_filter), search: str | None = Query(None, max_length=100),
                      centre_id: int | None = Query(None, alias="centreId"),
                      is_active: bool | None = Query(None, alias="isActive"),
+                     include_deleted: bool = Query(False, alias="includeDeleted",
+                                                   description="Also list soft-deleted staff (to restore them)."),
                      limit: int | None = Query(None), offset: int = Query(0, ge=0), page: int | None = Query(None, ge=1),
                      principal: Principal = Depends(admin), session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    size = clamp_limit(limit)
+    size = clamp_limit(limit, default=LIST_LIMIT, maximum=LIST_LIMIT)
     start = (page - 1) * size if page else offset
     views, total = await staff.list_users(
         session, principal, role=role, centre_id=centre_id, search=search,
-        is_active=is_active, limit=size, offset=start)
-    return paged([wire(v) for v in views], total=total, limit=size, offset=start)
+        is_active=is_active, include_deleted=include_deleted, limit=size, offset=start)
+    response = paged([wire(v) for v in views], total=total, limit=size, offset=start)
+    response.headers["X-Total-Count"] = str(total)
+    return response
 
 
 @router.get("/{user_id:int}")
@@ -126,7 +168,7 @@ async def get_user(user_id: int, principal: Principal = Depends(admin),
 @router.post("")
 async def create_user(body: StaffCreate, principal: Principal = Depends(admin),
                       session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    return await _create(session, principal, body, body.role)
+    return await _create(session, principal, body, body.chosen_role())
 
 
 @router.post("/managers")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -50,7 +52,18 @@ def iso(instant: datetime | None) -> str | None:
     return instant.isoformat() if instant else None
 
 
-__all__ = ["HospitalInput", "either", "phone_field", "iso", "Field", "field_validator"]
+def listing(items: list[Any], *, total: int, limit: int, offset: int, message: str | None = None) -> JSONResponse:
+    """A list the admin panel reads whole: ``data`` is the bare array, ``total`` beside it, ``pagination`` and
+    the ``X-Total-Count`` header, so a list cut at ``limit`` never hides rows silently."""
+    body: dict[str, Any] = {"success": True, "data": items, "total": total,
+                            "pagination": {"total": total, "limit": limit, "offset": offset,
+                                           "hasMore": offset + len(items) < total}}
+    if message:
+        body["message"] = message
+    return JSONResponse(jsonable_encoder(body), headers={"X-Total-Count": str(total)})
+
+
+__all__ = ["HospitalInput", "either", "phone_field", "iso", "listing", "Field", "field_validator"]
 
 
 ROLE_ORDER = ("ADMIN", "MANAGER", "CENTRE_MANAGER", "CLINICIAN", "CARE_COORDINATOR", "FRONT_DESK")
@@ -68,4 +81,25 @@ def staff_user(user, roles: list[tuple[str, int | None]], clinician_id: int | No
     }
     if clinician_id is not None:
         body["clinicianId"] = clinician_id
+    return body
+
+
+ROLE_IDS = {name: number for number, name in enumerate(ROLE_ORDER, start=1)}  # the admin panel's role ids
+
+
+def staff_row(user, roles: list[tuple[str, int | None]], clinician_id: int | None = None,
+              centre_names: dict[int, str] | None = None) -> dict:
+    """A row of the admin panel's staff pages: the staff ``user`` object plus the names those pages render
+    (``full_name``, ``created_at``; the front desk page's ``centreId``/``centreName`` is the first centre)."""
+    body = staff_user(user, roles, clinician_id)
+    names = centre_names or {}
+    first = body["centreIds"][0] if body["centreIds"] else None
+    body.update({
+        "full_name": user.full_name, "is_active": user.is_active, "isDeleted": user.is_deleted,
+        "created_at": body["createdAt"], "updated_at": body["updatedAt"],
+        "roleId": ROLE_IDS.get(body["role"]), "role_id": ROLE_IDS.get(body["role"]),
+        "centreId": first, "centre_id": first, "assignedCentreId": first,
+        "centreName": names.get(first), "centre_name": names.get(first),
+        "centres": [{"id": c, "name": names.get(c)} for c in body["centreIds"]],
+    })
     return body
