@@ -10,8 +10,8 @@ from fastapi import APIRouter
 # uses an int convertor, so no literal path (/users/clinicians, /booking/available-slots) can be shadowed.
 MODULES = (
     "slots", "clinicians", "health", "dev", "auth", "patient_auth", "centres", "users", "availability",
-    "patients", "appointments", "booking", "patient_portal", "payments", "notifications", "video", "analytics",
-    "whatsapp_webhooks",
+    "patients", "appointments", "appointment_sessions", "booking", "patient_portal", "payments", "notifications",
+    "video", "analytics", "whatsapp_webhooks",
 )
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.appointments import service, sessions
+from clinicops.appointments import service
 from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
 from clinicops.authz.principal import Principal, Role
@@ -166,7 +166,8 @@ class CancelIn(HospitalInput):
     reason: str | None = Field(None, max_length=1000)
 
 
-def _int(request: Request, *names: str) -> int | None:
+def query_int(request: Request, *names: str) -> int | None:
+    """The first of ``names`` in the query string as a non-negative integer (422 naming it otherwise)."""
     for name in names:
         raw = request.query_params.get(name)
         if raw not in (None, "", "ALL", "all"):
@@ -221,10 +222,11 @@ def list_filters(request: Request) -> service.ListFilters:
     return service.ListFilters(
         on=_date(request, "date"), since=_date(request, "from", "startDate", "start_date", "dateFrom"),
         until=_date(request, "to", "endDate", "end_date", "dateTo"),
-        centre_id=_int(request, "centreId", "centre_id"), clinician_id=_int(request, "clinicianId", "clinician_id"),
-        patient_id=_int(request, "patientId", "patient_id"), status=status,
-        limit=clamp_limit(_int(request, "limit"), default=service.LIST_LIMIT, maximum=service.LIST_LIMIT),
-        offset=_int(request, "offset") or 0)
+        centre_id=query_int(request, "centreId", "centre_id"),
+        clinician_id=query_int(request, "clinicianId", "clinician_id"),
+        patient_id=query_int(request, "patientId", "patient_id"), status=status,
+        limit=clamp_limit(query_int(request, "limit"), default=service.LIST_LIMIT, maximum=service.LIST_LIMIT),
+        offset=query_int(request, "offset") or 0)
 
 
 # --- routes --------------------------------------------------------------------------------------------------
@@ -362,73 +364,3 @@ async def end_session(appointment_id: int, principal: Principal = Depends(requir
                       session: AsyncSession = Depends(get_db)):
     return ok(staff_row(await service.end_session(session, principal, appointment_id)), "Session ended")
 
-
-# --- the clinician's session record (appointments/sessions.py; audited) ----------------------------------------
-
-class SessionNotesIn(HospitalInput):
-    session_notes: str = Field(validation_alias=either("session_notes", "sessionNotes", "notes"), max_length=10_000)
-
-
-class FollowUpIn(HospitalInput):
-    follow_up_date: date = Field(validation_alias=either("follow_up_date", "followUpDate"))
-    follow_up_notes: str | None = Field(None, validation_alias=either("follow_up_notes", "followUpNotes"),
-                                        max_length=10_000)
-
-    @field_validator("follow_up_date", mode="before")
-    @classmethod
-    def _day(cls, value: object) -> object:
-        if isinstance(value, str) and len(value.strip()) >= 10:
-            return value.strip()[:10]  # the panel may send a full ISO instant; its date part is the day meant
-        return value
-
-
-class NotesIn(HospitalInput):
-    notes: str = Field(max_length=4000)  # "" clears them
-
-
-def session_note_row(note: sessions.SessionNote) -> dict:
-    v, a = note.visit, note.appointment
-    return {"id": v.id, "appointment_id": a.id, "appointmentId": a.id, "clinician_id": v.clinician_id,
-            "patient_id": v.patient_id, "session_notes": v.notes, "sessionNotes": v.notes,
-            "follow_up_date": v.follow_up_date.isoformat() if v.follow_up_date else None,
-            "scheduled_start_at": iso(a.starts_at), "appointment_type": appointment_type_of(a.mode, a.kind),
-            "status": a.status, "created_at": iso(v.created_at), "updated_at": iso(v.updated_at)}
-
-
-@router.post("/{appointment_id:int}/clinician-notes")
-async def save_session_notes(appointment_id: int, body: SessionNotesIn,
-                             principal: Principal = Depends(require(Role.CLINICIAN)),
-                             session: AsyncSession = Depends(get_db)):
-    note = await sessions.save_notes(session, principal, appointment_id, text=body.session_notes)
-    return created(session_note_row(note), "Session notes saved")
-
-
-@router.get("/{appointment_id:int}/previous-notes")
-@declares_query(query_param("patientId", _ID, also=("patient_id",),
-                            description="The appointment's patient (any other id is 404)."))
-async def previous_notes(appointment_id: int, request: Request,
-                         principal: Principal = Depends(require(Role.CLINICIAN)),
-                         session: AsyncSession = Depends(get_db)):
-    notes = await sessions.earlier_notes(session, principal, appointment_id,
-                                         patient_id=_int(request, "patientId", "patient_id"))
-    return ok([session_note_row(n) for n in notes])
-
-
-@router.post("/{appointment_id:int}/schedule-followup")
-async def schedule_follow_up(appointment_id: int, body: FollowUpIn,
-                             principal: Principal = Depends(require(Role.CLINICIAN)),
-                             session: AsyncSession = Depends(get_db)):
-    follow_up = await sessions.schedule_follow_up(session, principal, appointment_id, on=body.follow_up_date,
-                                                  notes=body.follow_up_notes)
-    v = follow_up.visit
-    return created({"id": v.id, "parent_appointment_id": follow_up.appointment.id, "patient_id": v.patient_id,
-                    "clinician_id": v.clinician_id, "follow_up_date": v.follow_up_date.isoformat(),
-                    "follow_up_notes": follow_up.notes, "created_at": iso(v.created_at)}, "Follow-up recorded")
-
-
-@router.patch("/{appointment_id:int}/notes")
-async def set_notes(appointment_id: int, body: NotesIn,
-                    principal: Principal = Depends(require(Role.CLINICIAN, *EDITORS)),
-                    session: AsyncSession = Depends(get_db)):
-    found = await service.update(session, principal, appointment_id, notes=body.notes)
-    return ok(staff_row(found), "Notes updated")
