@@ -744,6 +744,19 @@ async def test_reschedule_keeps_the_id_payment_and_history_and_tells_the_patient
     assert row.starts_at == w.at("10:00")
 
 
+async def test_moving_back_and_forth_tells_the_patient_every_time(client, db, desk):
+    """A→B, back to A, to B again: three notices (a move is an event, not a time already announced)."""
+    w = desk.world
+    data = await book_as_staff(client, w, w.desk, w.at("10:00"))
+    for at in ("11:30", "10:00", "11:30"):
+        moved = await client.put(f"/api/appointments/{data['id']}", headers=_h(w.admin),
+                                 json={"scheduledStartAt": w.at(at).isoformat()})
+        assert moved.status_code == 200, moved.text
+    notices = (await db.execute(select(OutboxMessage.body).where(
+        OutboxMessage.appointment_id == data["id"], OutboxMessage.template == "appointment_rescheduled"))).scalars()
+    assert len(list(notices)) == 3
+
+
 async def test_an_online_reschedule_makes_a_new_meet_link(client, db, desk, queued_jobs):
     w = desk.world
     data = await book_as_staff(client, w, w.desk, w.at("14:00"), appointment_type="ONLINE")

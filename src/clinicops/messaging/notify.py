@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment
 from clinicops.kit.money import to_rupees
-from clinicops.kit.timezones import human, zone
+from clinicops.kit.timezones import human, utcnow, zone
 from clinicops.logging import get_logger
 from clinicops.messaging import repository
 from clinicops.messaging.repository import AppointmentContext
@@ -109,8 +109,10 @@ async def appointment_rescheduled(session: AsyncSession, old: Appointment, new: 
     if ctx is None:
         return
     params = base_params(ctx) | {"old_when": when(ctx, old.starts_at)}
-    stamp = int(new.starts_at.timestamp()) if new.starts_at else 0
-    await to_patient(session, ctx, "appointment_rescheduled", params, f"reschedule:{old.id}:{new.id}:{stamp}")
+    # Each move is its own event (A→B, back to A, to B again: three notices); the key only stops one move from
+    # being queued twice.
+    moved_at = int(utcnow().timestamp() * 1_000_000)
+    await to_patient(session, ctx, "appointment_rescheduled", params, f"reschedule:{old.id}:{new.id}:{moved_at}")
 
 
 async def payment_request(session: AsyncSession, appointment: Appointment, *, link_url: str, amount_paise: int) -> None:
