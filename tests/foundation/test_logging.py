@@ -162,3 +162,37 @@ def test_a_served_process_writes_only_json_lines_without_colour_codes(database_u
     assert "Shutting down" in events or "shutdown_complete" in events
     assert "5123456789" not in text and "123456789" not in text
     assert all("level" in entry and "timestamp" in entry for entry in parsed)
+
+
+def test_gunicorn_with_the_json_logger_class_writes_only_json_lines(database_url, tmp_path):
+    """The README's gunicorn command: gunicorn's own arbiter and worker lines are JSON like the app's."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.processes import ROOT, free_port, stop, wait_ready
+
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {**os.environ, "CLINICOPS_ENV": "staging", "PYTHONPATH": str(ROOT)}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "clinicops.main:create_app()", "-k", "uvicorn_worker.UvicornWorker",
+             "--no-control-socket", "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "10",
+             "--logger-class", "clinicops.gunicorn_logging.JsonLogger"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        wait_ready(port, proc, log)
+        httpx.get(f"http://127.0.0.1:{port}/api/nothing-here", timeout=10)
+    finally:
+        status = stop(proc)
+    text = log.read_text()
+    assert status == 0, text
+    events = []
+    for line in (line for line in text.splitlines() if line.strip()):
+        assert "\x1b[" not in line, line
+        events.append(str(json.loads(line).get("event")))  # fails on any plain-text line
+    assert any("Starting gunicorn" in event for event in events), events
+    assert any("Booting worker" in event for event in events), events
