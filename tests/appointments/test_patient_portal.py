@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from clinicops.appointments.models import Appointment
 from clinicops.kit.timezones import utcnow
 from clinicops.patients.models import Patient
 from clinicops.payments.models import Payment
@@ -38,6 +39,12 @@ async def test_dashboard_counts_next_appointment_and_payments(client, db):
     assert [p["amount"] for p in data["recentPayments"]] == [1600.5]
     row = data["nextAppointment"]
     assert row["appointment_type"] == "ONLINE" and "google_meet_link" in row
+    # An online follow-up is still "ONLINE" to the website (it shows the Join button by appointment_type alone).
+    stored = await db.get(Appointment, online["id"])
+    stored.kind = "FOLLOW_UP"
+    await db.flush()
+    again = (await client.get("/api/patient/dashboard", headers=headers)).json()["data"]["nextAppointment"]
+    assert (again["appointment_type"], again["kind"]) == ("ONLINE", "FOLLOW_UP")
     start = datetime.fromisoformat(row["scheduled_start_at"])
     assert start.utcoffset() is not None and start == world.at("14:00")
     assert datetime.fromisoformat(row["scheduled_end_at"]) == world.at("14:30")

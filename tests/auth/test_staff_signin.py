@@ -33,6 +33,10 @@ async def test_username_password_login_returns_admin_panel_user(client, db):
     assert claims["userId"] == user.id and claims["userType"] == "STAFF" and claims["roles"] == ["FRONT_DESK"]
     me = await client.get("/api/auth/me", headers=auth(data["accessToken"]))
     assert me.status_code == 200 and me.json()["data"]["id"] == user.id
+    # The panel pre-selects the desk's centre (and limits its pickers to it) from assignedCentreId.
+    assert data["user"]["assignedCentreId"] == centre.id == me.json()["data"]["assignedCentreId"]
+    await make_staff(db, org=org, role="ADMIN", username="chief.one")
+    assert (await staff_sign_in(client, "chief.one"))["user"]["assignedCentreId"] is None  # every centre
 
 
 async def test_phone_password_login_accepts_every_phone_form(client, db):

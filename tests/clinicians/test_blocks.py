@@ -218,3 +218,41 @@ async def test_blocks_bump_the_clinician_updated_at(client, db, chain, doctor):
                       json={"clinicianId": doctor.id, "date": day})
     after = (await db.execute(select(Clinician.updated_at).where(Clinician.id == doctor.id))).scalar_one()
     assert after > before
+
+
+async def test_slot_grid_names_the_block_of_each_blocked_slot_and_unblock_takes_it(client, db, chain, doctor):
+    day = future_weekday(chain.north, 1)
+    made = await client.post("/api/admin/slots/block", headers=chain.auth("ADMIN"), json={
+        "clinician_id": doctor.id, "centre_id": chain.north.id, "date": day.isoformat(), "start_time": "10:00",
+        "end_time": "11:00", "reason": "Audit"})
+    assert made.status_code == 201, made.text
+    block_id = made.json()["data"]["block"]["id"]
+    grid_url = f"/api/users/clinicians/{doctor.id}/slots?date={day.isoformat()}&centreId={chain.north.id}"
+    rows = (await client.get(grid_url, headers=chain.auth("ADMIN"))).json()["data"]
+    blocked = [r for r in rows if r["status"] == "blocked"]
+    assert blocked and {r["startTime"] for r in blocked} <= {"10:00", "10:15", "10:30", "10:45"}
+    assert {r["blockedSlotId"] for r in blocked} == {block_id}
+    assert all("blockedSlotId" not in r for r in rows if r["status"] != "blocked")
+    unblocked = await client.post(f"/api/admin/slots/unblock/{blocked[0]['blockedSlotId']}",
+                                  headers=chain.auth("ADMIN"))
+    assert unblocked.status_code == 200, unblocked.text
+    rows = (await client.get(grid_url, headers=chain.auth("ADMIN"))).json()["data"]
+    assert rows and all(r["status"] != "blocked" for r in rows)
+
+
+async def test_block_day_reply_has_the_panels_count_and_affected_patients(client, db, chain, doctor):
+    day = future_weekday(chain.north, 1)
+    first, second = await make_patient(db, org=chain.org), await make_patient(db, org=chain.org)
+    a1 = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(9), patient=first)
+    a2 = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(10), patient=first)
+    a3 = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(11), patient=second)
+    response = await client.post("/api/admin/slots/block-day", headers=chain.auth("ADMIN"), json={
+        "clinician_id": doctor.id, "centre_id": chain.north.id, "date": day.isoformat(), "reason": "Leave"})
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert data["blocked_count"] == 1 and len(data["blocks"]) == 1 and data["affectedCount"] == 3
+    patients = data["affected_patients"]
+    assert len(patients) == 2
+    assert [p["id"] for p in patients] == [first.id, second.id]
+    assert all(p["name"] and p["phone"] for p in patients)
+    assert patients[0]["appointment_ids"] == [a1.id, a2.id] and patients[1]["appointment_ids"] == [a3.id]

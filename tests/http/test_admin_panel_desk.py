@@ -255,18 +255,18 @@ async def test_get_appointments_filters_and_default_window_with_totals(client, d
     now = utcnow().replace(second=0, microsecond=0)
     inside = {
         "ago_20": await add_appointment(db, clinician=w.clinician, centre=w.centre, patient=w.patient,
-                                        starts_at=now - timedelta(days=20), status="COMPLETED"),
+                                        starts_at=now - timedelta(days=300), status="COMPLETED"),
         "here": await add_appointment(db, clinician=w.clinician, centre=w.centre, patient=w.patient,
                                       starts_at=w.at("10:00")),
         "there": await add_appointment(db, clinician=desk.clinician2, centre=desk.centre2, patient=w.patient,
                                        starts_at=w.at("10:00"), status="CONFIRMED"),
         "ahead_50": await add_appointment(db, clinician=w.clinician, centre=w.centre, patient=w.patient,
-                                          starts_at=now + timedelta(days=50)),
+                                          starts_at=now + timedelta(days=300)),
     }
     outside = [await add_appointment(db, clinician=w.clinician, centre=w.centre, patient=w.patient,
-                                     starts_at=now - timedelta(days=40), status="COMPLETED"),
+                                     starts_at=now - timedelta(days=400), status="COMPLETED"),
                await add_appointment(db, clinician=w.clinician, centre=w.centre, patient=w.patient,
-                                     starts_at=now + timedelta(days=70))]
+                                     starts_at=now + timedelta(days=400))]
     await add_appointment(db, clinician=desk.other.clinician, centre=desk.other.centre, patient=desk.other.patient,
                           starts_at=desk.other.at("10:00"))
 
@@ -278,10 +278,10 @@ async def test_get_appointments_filters_and_default_window_with_totals(client, d
         return {row["id"]: row for row in body["data"]}
 
     rows = await listed()
-    assert set(rows) == {a.id for a in inside.values()}  # 30 days back .. 60 ahead, this organization only
+    assert set(rows) == {a.id for a in inside.values()}  # a year back .. a year ahead, this organization only
     assert APPOINTMENT_ROW <= set(rows[inside["here"].id])
-    assert set(await listed(**{"from": (now - timedelta(days=45)).date().isoformat(),
-                               "to": (now + timedelta(days=80)).date().isoformat()})) == (
+    assert set(await listed(**{"from": (now - timedelta(days=450)).date().isoformat(),
+                               "to": (now + timedelta(days=450)).date().isoformat()})) == (
         {a.id for a in inside.values()} | {a.id for a in outside})
     assert set(await listed(centreId=desk.centre2.id)) == {inside["there"].id}
     assert set(await listed(clinicianId=w.clinician.id, date=w.day.isoformat())) == {inside["here"].id}
@@ -405,6 +405,14 @@ async def test_get_dashboard_stats(client, db, desk):
         status, _, details = _error(await client.get("/api/appointments/dashboard/stats", params=bad,
                                                      headers=_h(desk.doctor)))
         assert status == 422 and details[0]["field"] in ("startDate", "endDate")
+    # The panel's "All time" preset: a year back to a year ahead (about 731 days) is answered, in full.
+    first, last = desk.world.day - timedelta(days=365), desk.world.day + timedelta(days=365)
+    all_time = await client.get("/api/appointments/dashboard/stats", headers=_h(desk.doctor),
+                                params={"startDate": first.isoformat(), "endDate": last.isoformat()})
+    assert all_time.status_code == 200 and all_time.json()["data"]["total"] >= 6
+    too_long = await client.get("/api/appointments/dashboard/stats", headers=_h(desk.doctor), params={
+        "startDate": first.isoformat(), "endDate": (first + timedelta(days=800)).isoformat()})
+    assert _error(too_long)[0] == 422
 
 
 async def test_get_dashboard_appointments(client, db, desk):
@@ -432,6 +440,27 @@ async def test_post_confirm_direct_payment_from_the_wizard(client, db, desk):
     body = response.json()["data"]
     assert body["appointment"]["status"] == "CONFIRMED" and body["payment"]["status"] == "SUCCESS"
     assert body["payment"]["amount"] == FEE + REGISTRATION
+
+
+async def test_appointment_rows_carry_the_desk_payment_method_and_notes(client, db, desk, count_sql):
+    w = desk.world
+    data = await book_as_staff(client, w, w.desk, w.at("10:00"))
+    row = (await client.get(f"/api/appointments/{data['id']}", headers=_h(w.admin))).json()["data"]
+    assert (row["payment_method"], row["payment_notes"]) == (None, None)
+    response = await client.post(f"/api/appointments/{data['id']}/confirm-direct-payment", headers=_h(w.desk),
+                                 json={"paymentMethod": "CASH", "paymentNotes": "Receipt T-1"})
+    assert response.status_code == 200, response.text
+    row = (await client.get(f"/api/appointments/{data['id']}", headers=_h(w.admin))).json()["data"]
+    assert (row["payment_status"], row["payment_method"], row["payment_notes"]) == ("SUCCESS", "CASH", "Receipt T-1")
+    await book_as_staff(client, w, w.desk, w.at("11:00"))
+    with count_sql() as statements:
+        listed = await client.get("/api/appointments", headers=_h(w.admin))
+    assert listed.status_code == 200
+    rows = {r["id"]: r for r in listed.json()["data"]}
+    assert (rows[data["id"]]["payment_method"], rows[data["id"]]["payment_notes"]) == ("CASH", "Receipt T-1")
+    assert all("payment_notes" in r and "payment_method" in r for r in rows.values())
+    # the payment columns come from the row query itself (two rows, one statement): no N+1
+    assert len(rows) >= 2 and sum("FROM payments" in s for s in statements) == 1
 
 
 async def test_post_send_payment_link_from_the_wizard(client, db, desk):
@@ -577,8 +606,14 @@ async def test_wizard_get_clinician_slots_for_sixty_days(client, db, desk):
                 {"clinicianId": 2_000_000_000}):
         assert _error(await client.get("/api/booking/clinician-slots", headers=_h(w.desk),
                                        params={**params, **bad}))[0] == 404
+    # The panel's clinician page asks without a token: the public organization's slots, which name no patient.
+    anonymous = await client.get("/api/booking/clinician-slots", params=params)
+    assert anonymous.status_code == 200 and anonymous.json()["data"] == slots
+    assert not any(key in row for row in anonymous.json()["data"] for key in ("patientId", "patientName"))
     assert (await client.get("/api/booking/clinician-slots", headers=_h(w.patient_user),
-                             params=params)).status_code == 403
+                             params=params)).json()["data"] == slots
+    assert _error(await client.get("/api/booking/clinician-slots",
+                                   params={**params, "clinicianId": desk.other.clinician.id}))[0] == 404
 
 
 async def test_wizard_books_the_slot_it_shows_then_sends_the_payment_link(client, db, desk):

@@ -35,6 +35,8 @@ class AppointmentView:
     centre_timezone: str
     booked_by_name: str | None
     payment_status: str | None
+    payment_method: str | None = None  # of the appointment's successful payment
+    payment_notes: str | None = None
 
 
 def is_upcoming(now: datetime) -> ColumnElement[bool]:
@@ -59,11 +61,16 @@ def _select() -> Select:
     booker = aliased(User)
     latest_payment = (select(Payment.status).where(Payment.appointment_id == Appointment.id)
                       .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(1).scalar_subquery())
+
+    def paid(column):  # a column of the appointment's latest successful (possibly since refunded) payment
+        return (select(column).where(Payment.appointment_id == Appointment.id,
+                                     Payment.status.in_(("SUCCESS", "REFUNDED")))
+                .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(1).scalar_subquery())
     return (
         select(Appointment, Patient.full_name, Patient.phone, Patient.email, PatientRegistration.mrn,
                doctor.full_name, Clinician.specializations, Centre.name, Centre.city,
                func.concat_ws(", ", Centre.address_line1, Centre.address_line2), Centre.pincode, Centre.phone,
-               Centre.timezone, booker.full_name, latest_payment)
+               Centre.timezone, booker.full_name, latest_payment, paid(Payment.method), paid(Payment.notes))
         .join(Patient, Patient.id == Appointment.patient_id)
         .join(Clinician, Clinician.id == Appointment.clinician_id)
         .join(doctor, doctor.id == Clinician.user_id)

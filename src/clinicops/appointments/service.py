@@ -26,10 +26,12 @@ APPOINTMENT_TYPES = {
 
 
 # The staff list's window when no date filter is given: what the admin panel shows (it does not page).
-DEFAULT_WINDOW_PAST = timedelta(days=30)
-DEFAULT_WINDOW_AHEAD = timedelta(days=60)
-LIST_LIMIT = 500
-DASHBOARD_MAX_DAYS = 366
+# The admin panel asks for the list once, without dates, and filters it on the client with presets up to "all
+# time" (a year back and ahead): the default window and size cover that, so no preset silently loses rows.
+DEFAULT_WINDOW_PAST = timedelta(days=366)
+DEFAULT_WINDOW_AHEAD = timedelta(days=366)
+LIST_LIMIT = 2000
+DASHBOARD_MAX_DAYS = 800  # the clinician dashboard's "All time" preset spans about 731 days
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ async def organization_today(session: AsyncSession, principal: Principal) -> dat
 
 async def list_appointments(session: AsyncSession, principal: Principal, filters: ListFilters
                             ) -> tuple[list[AppointmentView], int]:
-    """The caller's appointments, newest first; without a date filter, from 30 days ago to 60 days ahead (the
-    organization's calendar), so the list covers what the admin panel shows without paging."""
+    """The caller's appointments, newest first; without a date filter, from a year ago to a year ahead (the
+    organization's calendar), so the list covers every preset of the admin panel without paging."""
     if not filters.has_dates:
         today = await organization_today(session, principal)
         filters = replace(filters, since=today - DEFAULT_WINDOW_PAST, until=today + DEFAULT_WINDOW_AHEAD)
@@ -220,18 +222,15 @@ async def cancel(session: AsyncSession, principal: Principal, appointment_id: in
 
 
 async def my_appointments(session: AsyncSession, principal: Principal) -> dict[str, list[AppointmentView]]:
-    """Today (in each centre's zone), upcoming and recent past appointments of the signed-in clinician."""
-    from clinicops.kit.timezones import utcnow
-    from clinicops.organizations.service import get as get_org
+    """Today, upcoming and recent past appointments of the signed-in clinician, each day in its centre's zone
+    (an appointment's day and "today" are read in the same zone, whatever the organization's own zone is)."""
+    from sqlalchemy import func
 
-    assert principal.organization_id is not None
-    org = await get_org(session, principal.organization_id)
-    today = utcnow().astimezone(zone(org.timezone)).date()
     own = repository.clinician_scope(principal) + [Appointment.status != "RESCHEDULED"]
-    current = await queries.views(session, own + queries.day_filters(on=today, since=None, until=None),
-                                  newest_first=False)
-    upcoming = await queries.views(session, own + [queries.local_date() > today], limit=200, newest_first=False)
-    past = await queries.views(session, own + [queries.local_date() < today], limit=100)
+    day, today = queries.local_date(), queries.local_date(func.now())
+    current = await queries.views(session, own + [day == today], newest_first=False)
+    upcoming = await queries.views(session, own + [day > today], limit=200, newest_first=False)
+    past = await queries.views(session, own + [day < today], limit=100)
     return {"current": current, "upcoming": upcoming, "past": past}
 
 

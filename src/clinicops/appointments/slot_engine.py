@@ -43,6 +43,7 @@ class DateException:
     end: time | None = None
     mode: str | None = None  # None: every mode
     minutes: int | None = None
+    id: int | None = None  # the availability_exceptions row (what an unblock deletes)
 
 
 @dataclass(slots=True)
@@ -225,6 +226,19 @@ def is_blocked(blocks: Iterable[tuple[int, int, str | None]], start: int, end: i
         if b_start < end and start < b_end and (b_mode is None or b_mode == mode):
             return True
     return False
+
+
+def blocking_exception(schedule: Schedule, centre_id: int, tz: ZoneInfo, start: int, end: int,
+                       mode: str) -> int | None:
+    """The id of the first unavailable exception that blocks [start, end) in ``mode`` at the centre (None: none)."""
+    for x in schedule.exceptions:
+        if (x.kind != "UNAVAILABLE" or (x.centre_id is not None and x.centre_id != centre_id)
+                or (x.mode is not None and x.mode != mode)):
+            continue
+        b_start, b_end = exception_window(x, tz)
+        if b_start < end and start < b_end:
+            return x.id
+    return None
 
 
 def centre_day(schedule: Schedule, centre_id: int, day: date, *, mode: str | None, now: int,

@@ -47,7 +47,7 @@ SELECT 'R', r.weekday, r.centre_id, r.slot_minutes, NULL, r.mode, r.effective_fr
    AND (r.effective_to IS NULL OR r.effective_to >= :first_day)
    AND (r.effective_from IS NULL OR r.effective_from <= :last_day)
 UNION ALL
-SELECT 'X', NULL, x.centre_id, x.slot_minutes, x.kind, x.mode, x.start_date, x.end_date, x.start_time, x.end_time,
+SELECT 'X', x.id, x.centre_id, x.slot_minutes, x.kind, x.mode, x.start_date, x.end_date, x.start_time, x.end_time,
        NULL, NULL, NULL
   FROM availability_exceptions x JOIN cl ON x.clinician_id = cl.id
  WHERE x.organization_id = (SELECT id FROM org) {exception_centre}
@@ -121,7 +121,7 @@ def _assemble(rows, centre_id: int | None) -> Schedule:
         elif k == "R":
             schedule.rules.append(Rule(centre, ref, t1, t2, n, mode, d1, d2))
         elif k == "X":
-            schedule.exceptions.append(DateException(txt, centre, d1, d2, t1, t2, mode, n))
+            schedule.exceptions.append(DateException(txt, centre, d1, d2, t1, t2, mode, n, ref))
         elif k == "A" and starts:  # one row: the appointments as arrays, ordered by start
             schedule.set_busy(starts, ends, ids)
     if centre_id is not None and centre_id not in schedule.centres:

@@ -7,7 +7,7 @@ accepted. The database's exclusion constraint stays the final guard against two 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,7 @@ class Slot:
     available: bool  # free and not in the past
     status: str  # available / booked / blocked
     appointment_id: int | None
+    blocked_by: int | None = None  # blocked: the availability exception that blocks it (the unblock id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +212,17 @@ async def staff_day(session: AsyncSession, principal: Principal, *, clinician_id
     if scope is not None:
         schedule.centres = {c: z for c, z in schedule.centres.items() if c in scope}
     raw = _day_raw(schedule, day, mode=mode, now=_now_s(current))
-    return DayView(day, {c: ZoneInfo(z) for c, z in schedule.centres.items()},
-                   [_slot(s) for s in raw if include_past or not s.past])
+    zones = {c: ZoneInfo(z) for c, z in schedule.centres.items()}
+    found = []
+    for s in raw:
+        if not include_past and s.past:
+            continue
+        slot = _slot(s)
+        if grid and s.status == engine.BLOCKED:
+            slot = replace(slot, blocked_by=engine.blocking_exception(schedule, s.centre_id, zones[s.centre_id],
+                                                                      s.start, s.end, s.mode))
+        found.append(slot)
+    return DayView(day, zones, found)
 
 
 def check_range(first_day: date, last_day: date, *, last_field: str = "endDate") -> None:
@@ -223,19 +233,19 @@ def check_range(first_day: date, last_day: date, *, last_field: str = "endDate")
         raise ValidationFailed(last_field, f"The range may cover at most {MAX_RANGE_DAYS} days")
 
 
-async def staff_range(session: AsyncSession, principal: Principal, *, clinician_id: int, centre_id: int | None,
+async def staff_range(session: AsyncSession, organization_id: int, *, clinician_id: int, centre_id: int | None,
                       first_day: date, last_day: date, mode: str | None, now: datetime | None = None
                       ) -> list[DayView]:
     """The staff booking wizard's slots for a range of the centres' dates: every upcoming slot with its status
     (available, booked or blocked), from one query over the whole range.
 
     ``centre_id`` None: every active centre where the clinician has rules or extra hours. A clinician or centre
-    outside the caller's organization is not found (404).
+    outside ``organization_id`` is not found (404). It holds no patient data (a slot says booked, never by whom),
+    so the admin panel's clinician page, which asks without a token, gets the public organization's.
     """
     check_range(first_day, last_day)
-    assert principal.organization_id is not None
     current = now or utcnow()
-    schedule = await load_schedule(session, organization_id=principal.organization_id, clinician_id=clinician_id,
+    schedule = await load_schedule(session, organization_id=organization_id, clinician_id=clinician_id,
                                    centre_id=centre_id, first_day=first_day, last_day=last_day, now=current)
     zones, now_s = {c: ZoneInfo(z) for c, z in schedule.centres.items()}, _now_s(current)
     days: list[DayView] = []

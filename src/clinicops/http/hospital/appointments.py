@@ -49,6 +49,7 @@ def staff_row(v: AppointmentView) -> dict:
         "parent_appointment_id": a.parent_appointment_id, "booked_by_user_id": a.booked_by_user_id,
         "bookedByUserName": v.booked_by_name, "booked_by_name": v.booked_by_name,
         "consultation_fee": to_rupees(a.fee_paise), "payment_status": v.payment_status,
+        "payment_method": v.payment_method, "payment_notes": v.payment_notes,
         "meet_link": a.meet_link, "google_meet_link": a.meet_link, "notes": a.notes,
         "patient_notes": a.notes if a.source == "WEB_PATIENT" else None,
         "hold_expires_at": iso(a.hold_expires_at), "checked_in_at": iso(a.checked_in_at),
@@ -199,7 +200,7 @@ _ID = {"type": "integer", "format": "int64", "minimum": 0}
 
 @declares_query(
     query_param("date", _DAY, description="Appointments on this calendar day of their centre. Without date, "
-                                           "from or to: from 30 days ago to 60 days ahead."),
+                                           "from or to: from a year ago to a year ahead."),
     query_param("from", _DAY, also=("startDate", "start_date", "dateFrom")),
     query_param("to", _DAY, also=("endDate", "end_date", "dateTo")),
     query_param("centreId", _ID, also=("centre_id",)), query_param("clinicianId", _ID, also=("clinician_id",)),

@@ -134,7 +134,25 @@ def result_wire(result: BlockResult) -> dict:
     rows = [exception_wire(r) for r in result.exceptions]
     return {"block": rows[0], "exception": rows[0], "blocks": rows, "exceptions": rows,
             "affectedAppointments": [affected_wire(a) for a in result.affected],
-            "affectedCount": len(result.affected), "notifiedCount": result.notified}
+            "affectedCount": len(result.affected), "notifiedCount": result.notified,
+            # the admin panel's block dialogs read these two
+            "blocked_count": len(rows), "affected_patients": affected_patients_wire(result.affected)}
+
+
+def affected_patients_wire(affected: list[AffectedAppointment]) -> list[dict]:
+    """The patients of the affected appointments, once each (in appointment order), with their appointments."""
+    patients: dict[int, dict] = {}
+    for appt in affected:
+        patient = patients.get(appt.patient_id)
+        if patient is None:
+            phone = phones.wire(appt.patient_phone)
+            patient = patients[appt.patient_id] = {
+                "id": appt.patient_id, "patient_id": appt.patient_id, "patientId": appt.patient_id,
+                "name": appt.patient_name, "full_name": appt.patient_name, "patientName": appt.patient_name,
+                "phone": phone, "patientPhone": phone, "appointment_ids": [], "appointments": []}
+        patient["appointment_ids"].append(appt.id)
+        patient["appointments"].append(affected_wire(appt))
+    return list(patients.values())
 
 
 def _result_message(result: BlockResult) -> str:

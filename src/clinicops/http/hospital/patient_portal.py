@@ -16,7 +16,6 @@ from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
 from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require_patient
-from clinicops.http.hospital.appointments import appointment_type_of
 from clinicops.http.hospital.wire import Field, HospitalInput, field_validator, iso, phone_field
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
@@ -37,7 +36,9 @@ def row(v: AppointmentView) -> dict:
         "id": a.id, "clinician_id": a.clinician_id, "clinician_name": v.clinician_name,
         "specialization": specs[0] if specs else None, "centre_id": a.centre_id, "centre_name": v.centre_name,
         "centre_address": v.centre_address, "centre_city": v.centre_city,
-        "appointment_type": appointment_type_of(a.mode, a.kind), "mode": a.mode,
+        # The website tells an online visit from an in-person one by appointment_type alone ("ONLINE" shows the
+        # Join button and no centre); a follow-up keeps its kind in `kind`.
+        "appointment_type": a.mode, "mode": a.mode, "kind": a.kind,
         "scheduled_start_at": iso(a.starts_at), "scheduled_end_at": iso(a.ends_at),
         "duration_minutes": a.duration_minutes, "status": a.status, "notes": a.notes,
         "consultation_fee": to_rupees(a.fee_paise), "payment_status": v.payment_status,

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.appointments import slots
 from clinicops.authz.principal import Principal
 from clinicops.errors import ValidationFailed
-from clinicops.http.deps import get_db, require
+from clinicops.http.deps import get_db, optional_principal, require
 from clinicops.http.openapi import declares_query, query_param
 from clinicops.http.routing import new_router
+from clinicops.organizations.service import public_organization
 
 router = new_router(tags=["slots"])
 
@@ -139,12 +140,17 @@ async def staff_availability(request: Request, session: AsyncSession = Depends(g
                             description=f"At most {slots.MAX_RANGE_DAYS} days after startDate, inclusive."),
                 _MODE)
 async def clinician_slots(request: Request, session: AsyncSession = Depends(get_db),
-                          principal: Principal = Depends(require())) -> JSONResponse:
-    """The admin panel's booking wizard: every upcoming slot of a range of dates, with its status (available,
-    booked or blocked) and mode; it filters them by ``date``."""
+                          principal: Principal | None = Depends(optional_principal)) -> JSONResponse:
+    """The admin panel's booking wizard and clinician page: every upcoming slot of a range of dates, with its
+    status (available, booked or blocked) and mode; it filters them by ``date``. The clinician page asks without
+    a token: then the slots are the public organization's (they name no patient)."""
     clinician_id = _id(request, "clinicianId", "clinician_id")
+    if principal is not None and principal.organization_id is not None:
+        organization_id = principal.organization_id
+    else:
+        organization_id = (await public_organization(session)).id
     days = await slots.staff_range(
-        session, principal, clinician_id=clinician_id, centre_id=_id(request, "centreId", "centre_id", required=False),
+        session, organization_id, clinician_id=clinician_id, centre_id=_id(request, "centreId", "centre_id", required=False),
         first_day=_date(request, "startDate", "start_date"), last_day=_date(request, "endDate", "end_date"),
         mode=_mode(request))
     rows = []
@@ -166,6 +172,8 @@ async def _grid(clinician_id: int, request: Request, session: AsyncSession, prin
         row = {"date": view.day.isoformat(), **_staff_slot(slot, view.zones[slot.centre_id])}
         if slot.appointment_id is not None:
             row["appointmentId"] = slot.appointment_id
+        if slot.blocked_by is not None:  # what POST /admin/slots/unblock/:id takes
+            row["blockedSlotId"] = row["blocked_slot_id"] = slot.blocked_by
         rows.append(row)
     return _ok(rows)
 

@@ -79,6 +79,8 @@ def staff_user(user, roles: list[tuple[str, int | None]], clinician_id: int | No
         "centreIds": sorted({c for _, c in roles if c is not None}), "isActive": user.is_active,
         "createdAt": iso(user.created_at), "updatedAt": iso(user.updated_at),
     }
+    # The panel pre-selects (and limits its pickers to) this centre for centre-bound staff; None = every centre.
+    body["assignedCentreId"] = body["centreIds"][0] if len(body["centreIds"]) == 1 else None
     if clinician_id is not None:
         body["clinicianId"] = clinician_id
     return body
@@ -98,7 +100,7 @@ def staff_row(user, roles: list[tuple[str, int | None]], clinician_id: int | Non
         "full_name": user.full_name, "is_active": user.is_active, "isDeleted": user.is_deleted,
         "created_at": body["createdAt"], "updated_at": body["updatedAt"],
         "roleId": ROLE_IDS.get(body["role"]), "role_id": ROLE_IDS.get(body["role"]),
-        "centreId": first, "centre_id": first, "assignedCentreId": first,
+        "centreId": first, "centre_id": first,
         "centreName": names.get(first), "centre_name": names.get(first),
         "centres": [{"id": c, "name": names.get(c)} for c in body["centreIds"]],
     })
