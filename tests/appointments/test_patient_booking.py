@@ -195,3 +195,28 @@ async def test_front_desk_books_by_phone_finding_or_creating_the_patient(client,
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "patientPhone"
     assert (await client.post("/api/booking/front-desk", headers=bearer(world.desk),
                               json={**body, "appointmentTime": "11:00"})).status_code == 409
+
+
+async def test_a_patient_asking_again_for_the_slot_they_hold_gets_that_hold_back(client, db):
+    """Checkout failed and the website books again: the patient's own running hold is theirs, not a 409."""
+    from tests.builders.appointments import patient_user
+
+    world = await make_world(db)
+    first = await client.post("/api/booking/create", json=web_body(world, hhmm="10:00"),
+                              headers=bearer(world.patient_user))
+    assert first.status_code == 201, first.text
+    again = await client.post("/api/booking/create", json=web_body(world, hhmm="10:00"),
+                              headers=bearer(world.patient_user))
+    assert again.status_code == 201, again.text
+    assert again.json()["data"]["appointment"]["id"] == first.json()["data"]["appointment"]["id"]
+    held = (await db.execute(select(Appointment).where(Appointment.patient_id == world.patient.id))).scalars().all()
+    assert len(held) == 1
+    # another patient still cannot have it, and a lapsed hold is not handed back
+    stranger = await patient_user(db, await make_patient(db, org=world.org))
+    taken = await client.post("/api/booking/create", json=web_body(world, hhmm="10:00"), headers=bearer(stranger))
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "SLOT_UNAVAILABLE"
+    held[0].hold_expires_at = utcnow() - timedelta(minutes=1)
+    await db.flush()
+    renewed = await client.post("/api/booking/create", json=web_body(world, hhmm="10:00"),
+                                headers=bearer(world.patient_user))
+    assert renewed.status_code == 201 and renewed.json()["data"]["appointment"]["id"] != held[0].id

@@ -204,6 +204,10 @@ async def book_as_patient(session: AsyncSession, principal: Principal, *, clinic
 
     assert principal.patient_id is not None
     org = await public_organization(session)
+    held = await _own_open_hold(session, organization_id=org.id, patient_id=principal.patient_id,
+                                clinician_id=clinician_id, centre_id=centre_id, mode=mode, day=day, at=at)
+    if held is not None:  # the same patient asks again for the slot they hold (checkout failed): it is theirs
+        return held
     booked = await book(
         session, organization_id=org.id, patient_id=principal.patient_id, clinician_id=clinician_id,
         centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source="WEB_PATIENT",
@@ -212,6 +216,19 @@ async def book_as_patient(session: AsyncSession, principal: Principal, *, clinic
     await registry.ensure_registration(session, organization_id=org.id, patient_id=principal.patient_id,
                                        source="WEB_PATIENT")
     return booked
+
+
+async def _own_open_hold(session: AsyncSession, *, organization_id: int, patient_id: int, clinician_id: int,
+                         centre_id: int, mode: str, day: date, at: time) -> Booked | None:
+    """The caller's own unpaid hold on exactly this slot, still running (locked), or None."""
+    centre = await repository.centre_in_org(session, organization_id, centre_id)
+    clinician = await repository.clinician_in_org(session, organization_id, clinician_id)
+    if centre is None or clinician is None:
+        return None  # book() names the missing one
+    starts_at = wall_clock(day, at).replace(tzinfo=zone(centre.timezone)).astimezone(UTC)
+    held = await repository.open_hold(session, patient_id=patient_id, clinician_id=clinician_id,
+                                      centre_id=centre_id, mode=mode, starts_at=starts_at, now=utcnow())
+    return Booked(held, clinician, centre) if held is not None else None
 
 
 async def amount_due(session: AsyncSession, appointment: Appointment) -> tuple[int, int]:

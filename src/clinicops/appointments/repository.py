@@ -62,6 +62,17 @@ async def get(session: AsyncSession, appointment_id: int, scope: list[ColumnElem
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def open_hold(session: AsyncSession, *, patient_id: int, clinician_id: int, centre_id: int, mode: str,
+                    starts_at: datetime, now: datetime) -> Appointment | None:
+    """A patient's own unpaid hold on one slot that has not lapsed, locked."""
+    return (await session.execute(
+        select(Appointment).where(
+            Appointment.patient_id == patient_id, Appointment.clinician_id == clinician_id,
+            Appointment.centre_id == centre_id, Appointment.mode == mode, Appointment.starts_at == starts_at,
+            Appointment.status == "BOOKED", Appointment.hold_expires_at > now)
+        .with_for_update())).scalar_one_or_none()
+
+
 async def lock_clinician_time(session: AsyncSession, clinician_id: int) -> None:
     """Queue behind every other transaction that is putting an appointment on this clinician's time.
 
