@@ -12,7 +12,7 @@ from clinicops.messaging.models import OutboxMessage
 from clinicops.patients.models import Patient
 from tests.builders.availability import future_weekday, make_appointment, make_exception
 from tests.builders.clinicians import add_rule, make_clinician
-from tests.builders.organizations import make_centre
+from tests.builders.organizations import make_centre, make_org
 from tests.builders.people import bearer, make_patient
 
 
@@ -256,3 +256,107 @@ async def test_block_day_reply_has_the_panels_count_and_affected_patients(client
     assert [p["id"] for p in patients] == [first.id, second.id]
     assert all(p["name"] and p["phone"] for p in patients)
     assert patients[0]["appointment_ids"] == [a1.id, a2.id] and patients[1]["appointment_ids"] == [a3.id]
+
+
+async def count(db, model) -> int:
+    return len((await db.execute(select(model.id))).all())
+
+
+async def test_block_multiple_creates_every_block_and_notifies_each_affected_patient_once(client, db, chain, doctor):
+    day = future_weekday(chain.north, 1)
+    other = await make_clinician(db, org=chain.org, centre=chain.south, full_name="Dr. South Doctor")
+    first, second = await make_patient(db, org=chain.org), await make_patient(db, org=chain.org)
+    a1 = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(9), patient=first)
+    a2 = await make_appointment(db, clinician=other, centre=chain.south, day=day, start=time(10), patient=second)
+    untouched = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(12),
+                                       patient=await make_patient(db, org=chain.org))
+    response = await client.post("/api/admin/slots/block-multiple", headers=chain.auth("ADMIN"), json={
+        "reason": "Audit", "slots": [
+            {"clinician_id": doctor.id, "centre_id": chain.north.id, "date": day.isoformat(),
+             "start_time": "09:00", "end_time": "09:30"},
+            # overlaps the first slot: the 09:00 appointment is listed and notified once
+            {"clinicianId": doctor.id, "centreId": chain.north.id, "date": day.isoformat(),
+             "startTime": "09:15", "endTime": "09:45"},
+            {"clinicianId": other.id, "centreId": chain.south.id, "date": day.isoformat(),
+             "startTime": "10:00", "endTime": "10:30"}]})
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert data["blocked_count"] == 3 and len(data["blocks"]) == 3
+    assert [a["id"] for a in data["affectedAppointments"]] == [a1.id, a2.id]
+    assert [p["id"] for p in data["affected_patients"]] == [first.id, second.id]
+    assert data["affected_patients"][0]["appointment_ids"] == [a1.id] and data["notifiedCount"] == 2
+    assert {b["reason"] for b in data["blocks"]} == {"Audit"}
+    assert sorted((n.appointment_id, n.patient_id) for n in await notices(db)) == sorted(
+        [(a1.id, first.id), (a2.id, second.id)])
+    assert untouched.id not in {n.appointment_id for n in await notices(db)}
+    assert await exceptions_of(db, doctor.id) == [
+        ("UNAVAILABLE", day, day, time(9), time(9, 30), chain.north.id),
+        ("UNAVAILABLE", day, day, time(9, 15), time(9, 45), chain.north.id)]
+    assert await exceptions_of(db, other.id) == [("UNAVAILABLE", day, day, time(10), time(10, 30), chain.south.id)]
+
+
+async def test_block_multiple_is_all_or_nothing_and_names_the_bad_slot(client, db, chain, doctor):
+    day = future_weekday(chain.north, 1)
+    await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(9),
+                           patient=await make_patient(db, org=chain.org))
+    good = {"clinicianId": doctor.id, "centreId": chain.north.id, "date": day.isoformat(), "startTime": "09:00",
+            "endTime": "09:30"}
+    for bad, field in (({**good, "startTime": "11:00", "endTime": "10:00"}, "slots[1].endTime"),
+                       ({**good, "endTime": None}, "slots[1].endTime"),
+                       ({**good, "date": "15/01/2025"}, "slots[1].date"),
+                       ({k: v for k, v in good.items() if k != "clinicianId"}, "slots[1].clinicianId"),
+                       ({**good, "centreId": 999999}, "slots[1].centreId")):
+        response = await client.post("/api/admin/slots/block-multiple", headers=chain.auth("ADMIN"),
+                                     json={"slots": [good, bad, good]})
+        assert response.status_code in (404, 422), (bad, response.text)
+        assert response.json()["error"]["details"][0]["field"] == field, (bad, response.text)
+    too_many = await client.post("/api/admin/slots/block-multiple", headers=chain.auth("ADMIN"),
+                                 json={"slots": [good] * 101})
+    assert too_many.status_code == 422 and too_many.json()["error"]["details"][0]["field"] == "slots"
+    empty = await client.post("/api/admin/slots/block-multiple", headers=chain.auth("ADMIN"), json={"slots": []})
+    assert empty.status_code == 422
+    assert await exceptions_of(db, doctor.id) == [] and await notices(db) == []
+
+
+async def test_block_multiple_and_preview_refuse_another_organizations_clinician(client, db, chain, doctor):
+    elsewhere = await make_org(db, slug="elsewhere")
+    stranger = await make_clinician(db, org=elsewhere, centre=await make_centre(db, org=elsewhere))
+    day = future_weekday(chain.north, 1).isoformat()
+    slots = [{"clinicianId": doctor.id, "centreId": chain.north.id, "date": day, "startTime": "09:00",
+              "endTime": "09:30"},
+             {"clinicianId": stranger.id, "date": day, "startTime": "09:00", "endTime": "09:30"}]
+    for path in ("block-multiple", "affected-patients"):
+        response = await client.post(f"/api/admin/slots/{path}", headers=chain.auth("ADMIN"), json={"slots": slots})
+        assert response.status_code == 404, response.text
+    foreign_centre = await client.post("/api/admin/slots/block-multiple", headers=chain.auth("ADMIN"), json={
+        "slots": [{**slots[0], "centreId": stranger.primary_centre_id}]})
+    assert foreign_centre.status_code == 404
+    assert await exceptions_of(db, doctor.id) == [] and await exceptions_of(db, stranger.id) == []
+    for role in ("FRONT_DESK", "CARE_COORDINATOR"):
+        refused = await client.post("/api/admin/slots/block-multiple", headers=chain.auth(role),
+                                    json={"slots": slots[:1]})
+        assert refused.status_code == 403
+
+
+async def test_affected_patients_previews_without_writing(client, db, chain, doctor):
+    day = future_weekday(chain.north, 1)
+    first, second = await make_patient(db, org=chain.org), await make_patient(db, org=chain.org)
+    a1 = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(9), patient=first)
+    a2 = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(10), patient=first)
+    a3 = await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(11), patient=second)
+    await make_appointment(db, clinician=doctor, centre=chain.north, day=day, start=time(12),
+                           patient=await make_patient(db, org=chain.org))
+    before = (await count(db, AvailabilityException), await count(db, OutboxMessage))
+    response = await client.post("/api/admin/slots/affected-patients", headers=chain.auth("ADMIN"), json={
+        "slots": [{"clinician_id": doctor.id, "centre_id": chain.north.id, "date": day.isoformat(),
+                   "start_time": "09:00", "end_time": "10:30"},
+                  {"clinicianId": doctor.id, "date": day.isoformat(), "startTime": "10:15", "endTime": "11:30"}]})
+    assert response.status_code == 200, response.text
+    patients = response.json()["data"]
+    assert [p["id"] for p in patients] == [first.id, second.id]
+    assert patients[0]["appointment_ids"] == [a1.id, a2.id] and patients[1]["appointment_ids"] == [a3.id]
+    assert all(p["name"] and p["phone"] for p in patients)
+    assert (await count(db, AvailabilityException), await count(db, OutboxMessage)) == before
+    bad = await client.post("/api/admin/slots/affected-patients", headers=chain.auth("ADMIN"), json={
+        "slots": [{"clinicianId": doctor.id, "date": day.isoformat(), "startTime": "11:00", "endTime": "10:00"}]})
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "slots[0].endTime"

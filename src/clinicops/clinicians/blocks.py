@@ -11,6 +11,8 @@ or cancel those appointments.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -21,12 +23,13 @@ from clinicops.clinicians import repository
 from clinicops.clinicians.exceptions import CentreNotFound, ExceptionNotFound
 from clinicops.clinicians.models import AvailabilityException, Clinician
 from clinicops.clinicians.repository import AffectedAppointment
-from clinicops.errors import ValidationFailed
+from clinicops.errors import AppError, ValidationFailed
 from clinicops.kit.timezones import human, utcnow, zone
 from clinicops.messaging import notify
 from clinicops.messaging import service as messaging
 
 MAX_DAYS = 366
+MAX_SLOTS = 100  # slots in one multiple block (or affected-patients preview)
 NOTICE_TEMPLATE = "slot_blocked"
 
 
@@ -134,6 +137,83 @@ async def add(session: AsyncSession, principal: Principal, clinician_id: int, sp
             mode=spec.mode, now=utcnow())
         result.notified = await _notify(session, clinician, rows[0].id, result.affected)
     return result
+
+
+async def _plan(session: AsyncSession, principal: Principal, slots: list[tuple[int, ExceptionSpec]], *,
+                for_update: bool) -> list[tuple[Clinician, int | None, ExceptionSpec, list[AvailabilityException]]]:
+    """Check every slot of a multiple block (same rules as :func:`add`) before anything is stored; a problem with
+    slot ``i`` names ``slots[i].<field>``. Returns each slot's clinician, centre and (unsaved) rows."""
+    if not slots:
+        raise ValidationFailed("slots", "give at least one slot")
+    if len(slots) > MAX_SLOTS:
+        raise ValidationFailed("slots", f"at most {MAX_SLOTS} slots at once")
+    for i, (_, spec) in enumerate(slots):
+        with _slot(i):
+            if spec.kind != "UNAVAILABLE":
+                raise ValidationFailed("type", "only blocks (UNAVAILABLE) can be made several at once")
+            _check(spec)
+    clinicians: dict[int, Clinician] = {}
+    first_slot = {cid: next(i for i, (c, _) in enumerate(slots) if c == cid) for cid, _ in slots}
+    for clinician_id in sorted(first_slot):  # lock in id order: concurrent multiple blocks cannot deadlock
+        with _slot(first_slot[clinician_id], "clinicianId"):
+            clinicians[clinician_id] = await repository.managed_clinician(session, principal, clinician_id,
+                                                                          for_update=for_update)
+    planned = []
+    for i, (clinician_id, spec) in enumerate(slots):
+        clinician = clinicians[clinician_id]
+        with _slot(i):
+            centre_id = await _centre_for(session, principal, clinician, spec)
+        planned.append((clinician, centre_id, spec, _rows(principal, clinician, spec, centre_id)))
+    return planned
+
+
+@contextmanager
+def _slot(index: int, field_name: str | None = None) -> Iterator[None]:
+    """Errors raised inside name the slot they are about (``slots[2].endTime``)."""
+    try:
+        yield
+    except AppError as exc:
+        details = exc.details or ([{"field": field_name, "message": exc.message}] if field_name else [])
+        exc.details = [{**d, "field": f"slots[{index}].{d['field']}"} for d in details] or None
+        raise
+
+
+async def block_many(session: AsyncSession, principal: Principal,
+                     slots: list[tuple[int, ExceptionSpec]]) -> BlockResult:
+    """Block several slots (``(clinician_id, spec)`` pairs, possibly of several clinicians) in one transaction,
+    all or nothing: every slot is checked as :func:`add` checks one before any row is stored. Each affected
+    appointment is listed and its patient notified once, by the first block that covers it."""
+    planned = await _plan(session, principal, slots, for_update=True)
+    session.add_all([row for *_, rows in planned for row in rows])
+    await session.flush()
+    result = BlockResult(exceptions=[])
+    seen: set[int] = set()
+    for clinician, centre_id, spec, rows in planned:
+        await repository.touch(session, clinician.id)
+        affected = await repository.affected_appointments(
+            session, clinician.organization_id, clinician.id, windows=windows(rows), centre_id=centre_id,
+            mode=spec.mode, now=utcnow())
+        fresh = [a for a in affected if a.id not in seen]
+        seen.update(a.id for a in fresh)
+        result.exceptions.extend(rows)
+        result.affected.extend(fresh)
+        result.notified += await _notify(session, clinician, rows[0].id, fresh)
+    result.affected.sort(key=lambda a: (a.starts_at, a.id))
+    return result
+
+
+async def affected_by(session: AsyncSession, principal: Principal,
+                      slots: list[tuple[int, ExceptionSpec]]) -> list[AffectedAppointment]:
+    """Preview of :func:`block_many`: the active appointments blocking these slots would affect. Reads only:
+    nothing is stored, nobody is notified."""
+    planned = await _plan(session, principal, slots, for_update=False)
+    found: dict[int, AffectedAppointment] = {}
+    for clinician, centre_id, spec, rows in planned:
+        for appt in await repository.affected_appointments(
+                session, clinician.organization_id, clinician.id, windows=windows(rows), centre_id=centre_id,
+                mode=spec.mode, now=utcnow()):
+            found.setdefault(appt.id, appt)
+    return sorted(found.values(), key=lambda a: (a.starts_at, a.id))
 
 
 async def _notify(session: AsyncSession, clinician: Clinician, block_id: int,

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 MODULES = (
     "slots", "clinicians", "health", "dev", "auth", "patient_auth", "centres", "users", "availability",
     "patients", "appointments", "appointment_sessions", "booking", "patient_portal", "payments", "notifications",
-    "video", "analytics", "whatsapp_webhooks",
+    "video", "analytics", "whatsapp_webhooks", "uploads",
 )
 
 

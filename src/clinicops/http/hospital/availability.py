@@ -1,7 +1,8 @@
 """Dated exceptions and slot blocking.
 
 /api/clinicians/:id/slot-exceptions (also under /api/clinicians/clinicians/...): block a date or a window, or
-add extra hours. /api/admin/slots/block, /block-day, /unblock/:id, /blocked: the admin panel's slot blocking.
+add extra hours. /api/admin/slots/block, /block-multiple, /block-day, /unblock/:id, /blocked, /affected-patients:
+the admin panel's slot blocking.
 A block answers with the active appointments it overlaps; their patients get a WhatsApp notice through the
 outbox, and staff then reschedule or cancel them (a block cancels nothing by itself).
 """
@@ -80,6 +81,34 @@ class ExceptionIn(HospitalInput):
 
 class BlockIn(ExceptionIn):
     clinician_id: int = Field(validation_alias=either("clinicianId", "clinician_id", "doctorId"))
+
+
+class SlotsIn(HospitalInput):
+    """Several slots, each the body of /admin/slots/block; checked one by one so a problem names ``slots[i].field``."""
+    slots: list[dict[str, Any]] = Field(validation_alias=either("slots", "blocks"))
+    reason: str | None = Field(None, max_length=500)
+
+    def specs(self, *, timed: bool) -> list[tuple[int, ExceptionSpec]]:
+        if not self.slots:
+            raise ValidationFailed("slots", "give at least one slot")
+        if len(self.slots) > blocks.MAX_SLOTS:
+            raise ValidationFailed("slots", f"at most {blocks.MAX_SLOTS} slots at once")
+        out = []
+        for i, raw in enumerate(self.slots):
+            try:
+                slot = BlockIn.model_validate({"reason": self.reason, **raw})
+            except ValidationError as exc:
+                raise RequestValidationError(
+                    [{**err, "loc": ("body", f"slots[{i}]", *err.get("loc", ()))} for err in exc.errors()]) from None
+            if timed and (slot.start_time is None or slot.end_time is None):
+                raise ValidationFailed(f"slots[{i}].{'startTime' if slot.start_time is None else 'endTime'}",
+                                       "startTime and endTime are required (use block-day for whole days)")
+            try:
+                out.append((slot.clinician_id, slot.spec(kind="UNAVAILABLE")))
+            except ValidationFailed as exc:
+                exc.details = [{**d, "field": f"slots[{i}].{d['field']}"} for d in exc.details or []]
+                raise
+        return out
 
 
 class ExceptionQuery(HospitalInput):
@@ -237,6 +266,21 @@ async def block_slots(body: BlockIn, session: Db, principal: Manager) -> Respons
 async def block_day(body: BlockIn, session: Db, principal: Manager) -> Response:
     result = await blocks.add(session, principal, body.clinician_id, body.spec(kind="UNAVAILABLE", whole_day=True))
     return created(result_wire(result), _result_message(result))
+
+
+@router.post("/admin/slots/block-multiple")
+async def block_multiple(body: SlotsIn, session: Db, principal: Manager) -> Response:
+    """Up to 100 slots (each as /block takes it) in one transaction: all are blocked, or none."""
+    result = await blocks.block_many(session, principal, body.specs(timed=True))
+    return created(result_wire(result), _result_message(result))
+
+
+@router.post("/admin/slots/affected-patients")
+async def affected_patients(body: SlotsIn, session: Db, principal: Manager) -> Response:
+    """Preview of a block of these slots (whole days when a slot has no times): the patients whose active
+    appointments it would affect. Nothing is stored and nobody is notified."""
+    affected = await blocks.affected_by(session, principal, body.specs(timed=False))
+    return ok(affected_patients_wire(affected))
 
 
 @router.post("/admin/slots/unblock/{exception_id:int}")
