@@ -16,7 +16,7 @@ from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BeforeValidator, EmailStr, TypeAdapter, ValidationError, ValidationInfo, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, EmailStr, TypeAdapter, ValidationError, ValidationInfo, WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import credentials
@@ -154,13 +154,24 @@ _NOT_NULL = {"specializations", "qualifications", "languages", "expertise", "con
              "is_active", "primary_centre_id"}
 
 
+def _checked_password(value: str | None) -> str | None:
+    """The API's password rule (``auth.credentials``); an empty string means "not given"."""
+    problem = credentials.password_problem(value) if value else None
+    if problem:
+        raise ValueError(problem)
+    return value or None
+
+
+Password = Annotated[str | None, AfterValidator(_checked_password)]
+
+
 class ClinicianIn(HospitalInput):
     full_name: str | None = Field(None, min_length=1, max_length=150,
                                   validation_alias=either("fullName", "full_name", "name"))
     phone: str | None = None
     email: str | None = Field(None, json_schema_extra={"format": "email"})  # "" clears it (see _email)
-    username: str | None = Field(None, max_length=50, pattern=r"^$|^[A-Za-z0-9._@-]{3,50}$")
-    password: str | None = Field(None, max_length=1024)
+    username: str | None = Field(None, max_length=50, pattern=f"^$|{credentials.USERNAME_PATTERN}")
+    password: Password = Field(None, max_length=1024)
     primary_centre_id: int | None = Field(None, validation_alias=either(
         "primaryCentreId", "primary_centre_id", "centreId", "centre_id"))
     centre_ids: list[int] | None = Field(None, validation_alias=either("centreIds", "centre_ids"))
@@ -229,14 +240,6 @@ class ClinicianIn(HospitalInput):
                                        "centreId is required when primaryCentreId is not given")
         return rule_specs([*(self.availability_rules or []), *slots])
 
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str | None) -> str | None:
-        problem = credentials.password_problem(value) if value else None
-        if problem:
-            raise ValueError(problem)
-        return value or None
-
     def account(self) -> clinicians.Account:
         return clinicians.Account(full_name=self.full_name, phone=self.phone, email=self.email,
                                   username=self.username, password=self.password)
@@ -257,16 +260,8 @@ class ClinicianIn(HospitalInput):
 class CredentialsIn(HospitalInput):
     """``PATCH /clinicians/:id/credentials``: a new username and/or password for the clinician's login."""
 
-    username: str | None = Field(None, max_length=50, pattern=r"^$|^[A-Za-z0-9._@-]{3,50}$")
-    password: str | None = Field(None, max_length=1024)
-
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str | None) -> str | None:
-        problem = credentials.password_problem(value) if value else None
-        if problem:
-            raise ValueError(problem)
-        return value or None
+    username: str | None = Field(None, max_length=50, pattern=f"^$|{credentials.USERNAME_PATTERN}")
+    password: Password = Field(None, max_length=1024)
 
     def account(self) -> clinicians.Account:
         if not self.username and not self.password:
