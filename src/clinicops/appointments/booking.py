@@ -221,14 +221,10 @@ async def book_as_patient(session: AsyncSession, principal: Principal, *, clinic
 async def _own_open_hold(session: AsyncSession, *, organization_id: int, patient_id: int, clinician_id: int,
                          centre_id: int, mode: str, day: date, at: time) -> Booked | None:
     """The caller's own unpaid hold on exactly this slot, still running (locked), or None."""
-    centre = await repository.centre_in_org(session, organization_id, centre_id)
-    clinician = await repository.clinician_in_org(session, organization_id, clinician_id)
-    if centre is None or clinician is None:
-        return None  # book() names the missing one
-    starts_at = wall_clock(day, at).replace(tzinfo=zone(centre.timezone)).astimezone(UTC)
-    held = await repository.open_hold(session, patient_id=patient_id, clinician_id=clinician_id,
-                                      centre_id=centre_id, mode=mode, starts_at=starts_at, now=utcnow())
-    return Booked(held, clinician, centre) if held is not None else None
+    found = await repository.open_hold(session, organization_id=organization_id, patient_id=patient_id,
+                                       clinician_id=clinician_id, centre_id=centre_id, mode=mode,
+                                       local_start=wall_clock(day, at), now=utcnow())
+    return Booked(*found) if found is not None else None
 
 
 async def amount_due(session: AsyncSession, appointment: Appointment) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,15 +62,21 @@ async def get(session: AsyncSession, appointment_id: int, scope: list[ColumnElem
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def open_hold(session: AsyncSession, *, patient_id: int, clinician_id: int, centre_id: int, mode: str,
-                    starts_at: datetime, now: datetime) -> Appointment | None:
-    """A patient's own unpaid hold on one slot that has not lapsed, locked."""
-    return (await session.execute(
-        select(Appointment).where(
-            Appointment.patient_id == patient_id, Appointment.clinician_id == clinician_id,
-            Appointment.centre_id == centre_id, Appointment.mode == mode, Appointment.starts_at == starts_at,
-            Appointment.status == "BOOKED", Appointment.hold_expires_at > now)
-        .with_for_update())).scalar_one_or_none()
+async def open_hold(session: AsyncSession, *, organization_id: int, patient_id: int, clinician_id: int,
+                    centre_id: int, mode: str, local_start: datetime, now: datetime
+                    ) -> tuple[Appointment, Clinician, Centre] | None:
+    """A patient's own unpaid hold that has not lapsed, on the slot starting at ``local_start`` (wall-clock time
+    in the centre's zone), locked; one statement."""
+    row = (await session.execute(
+        select(Appointment, Clinician, Centre)
+        .join(Clinician, Clinician.id == Appointment.clinician_id)
+        .join(Centre, Centre.id == Appointment.centre_id)
+        .where(Appointment.organization_id == organization_id, Appointment.patient_id == patient_id,
+               Appointment.clinician_id == clinician_id, Appointment.centre_id == centre_id,
+               Appointment.mode == mode, func.timezone(Centre.timezone, Appointment.starts_at) == local_start,
+               Appointment.status == "BOOKED", Appointment.hold_expires_at > now)
+        .with_for_update(of=Appointment))).one_or_none()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def lock_clinician_time(session: AsyncSession, clinician_id: int) -> None:
