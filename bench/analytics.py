@@ -54,7 +54,7 @@ def _prepare(scale: int, extra_sql: list[str]) -> dict:
     """Migrate, load the demo data unless present, ANALYZE; returns the facts the scenarios need."""
     from sqlalchemy import func, select
 
-    from clinicops import db
+    from clinicops import db, wiring
     from clinicops.appointments.models import Appointment
     from clinicops.auth.models import User, UserRole
     from clinicops.cli import migrate_database
@@ -64,6 +64,7 @@ def _prepare(scale: int, extra_sql: list[str]) -> dict:
     from clinicops.seed import catalog, demo
 
     migrate_database(get_settings())
+    wiring.install()  # an entry point: every model (the seed's foreign keys resolve), job and effect
 
     async def load() -> dict:
         started = time.monotonic()

@@ -3,7 +3,8 @@
 Fixtures:
 - ``db``: an AsyncSession inside the test's transaction (builders use it).
 - ``client``: an httpx client for the app; its requests share the test's transaction (each request's commit
-  releases a savepoint), so a test sees what a request wrote and nothing survives the test.
+  releases a savepoint), so a test sees what a request wrote and nothing survives the test. Every response it
+  receives is held to the model its route declares (tests/contract.py): one that does not fit fails the test.
 - ``committed``: for concurrency tests; requests use real, separate connections and commit for real;
   every table is truncated afterwards.
 - ``run_jobs``: runs queued jobs to completion (job handlers use the same transaction as the test).
@@ -30,10 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from clinicops import db as dbmod  # noqa: E402
-from clinicops import jobs  # noqa: E402
+from clinicops import jobs, wiring  # noqa: E402
 from clinicops.config import get_settings, reset_settings  # noqa: E402
+from tests import contract  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+wiring.install()  # as every entry point does: every model, job and lifecycle effect
 
 
 def _admin_url() -> str:
@@ -125,9 +128,23 @@ def app(engine):
     return create_app(get_settings(), run_worker=False)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    contract.reset_mismatches()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test whose requests got a response that breaks its route's declared model fails (tests/contract.py)."""
+    result = yield
+    contract.check_mismatches()
+    return result
+
+
 @pytest.fixture
 async def client(app, db):
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+    transport = httpx.ASGITransport(app=contract.ContractChecked(app), client=("203.0.113.10", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 
@@ -137,7 +154,7 @@ async def committed(engine, app):
     """Real commits on separate connections (for races); yields (session_factory, client). Truncates after."""
     factory = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
     dbmod.set_sessionmaker(factory)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.11", 50000))
+    transport = httpx.ASGITransport(app=contract.ContractChecked(app), client=("203.0.113.11", 50000))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield factory, http

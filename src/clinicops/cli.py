@@ -259,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SETTINGS
     from sqlalchemy.exc import DBAPIError
 
+    from clinicops import wiring
+
+    wiring.install()  # every model, job and lifecycle effect, whatever the command (a seed, a worker, a server)
     try:
         return args.handler(args, settings)
     except CommandError as exc:

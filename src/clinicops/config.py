@@ -92,7 +92,6 @@ class Settings(BaseSettings):
     razorpay_key_id: str = DEV_RAZORPAY_KEY_ID
     razorpay_key_secret: str = DEV_RAZORPAY_KEY_SECRET
     razorpay_webhook_secret: str = DEV_RAZORPAY_WEBHOOK_SECRET
-    registration_fee_paise: int = 100_00
     patient_hold_minutes: int = 15
     staff_hold_minutes: int = 24 * 60
     payment_link_minutes: int = 30

@@ -1,4 +1,10 @@
-"""Typed application errors; one handler renders them all as the error envelope."""
+"""Typed application errors; one handler renders them all as the error envelope.
+
+The core speaks its own vocabulary, never a surface's: a detail's ``field`` is the domain name (snake_case, e.g.
+``centre_id``), its other keys are snake_case (``current_status``), and a refusal a surface may word differently
+(say, to point at one of its own endpoints) carries a stable ``reason`` and the ``params`` that wording may use.
+Each HTTP surface renders them in its own names and words (``http/hospital/errors.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,13 @@ class AppError(Exception):
     message: str = "The request could not be processed"
 
     def __init__(self, message: str | None = None, *, details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, reason: str | None = None,
+                 params: dict[str, Any] | None = None):
         self.message = message or self.message
         self.details = details
         self.headers = headers
+        self.reason = reason
+        self.params = params or {}
         super().__init__(self.message)
 
 
@@ -30,8 +39,9 @@ class ValidationFailed(AppError):
     code = "VALIDATION_ERROR"
     message = "Validation failed"
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message, details=[{"field": field, "message": message}])
+    def __init__(self, field: str, message: str, *, reason: str | None = None,
+                 params: dict[str, Any] | None = None):
+        super().__init__(message, details=[{"field": field, "message": message}], reason=reason, params=params)
 
 
 class Unauthorized(AppError):
@@ -93,10 +103,3 @@ class PayloadTooLarge(AppError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"
     message = "The request body is too large"
-
-
-def envelope(status_code: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
-    body: dict[str, Any] = {"success": False, "message": message, "error": {"code": code, "message": message}}
-    if details:
-        body["error"]["details"] = details
-    return body

@@ -1,14 +1,15 @@
 """The durable job queue (procrastinate, in PostgreSQL) and the enqueue-after-commit helper.
 
 Tasks live on :data:`tasks` (a blueprint) in each domain's ``tasks.py``; :func:`get_app` binds them to a
-connector for the configured database. A job takes ids, opens its own unit of work and is safe to run twice.
+connector for the configured database. This module sits below every domain and imports none: the process's
+entry point imports them (``clinicops.wiring``) before the app is built. A job takes ids, opens its own unit of
+work and is safe to run twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import time
 from typing import Any
 
@@ -18,20 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.db import after_commit, libpq_url
-from clinicops.kit import all_models  # noqa: F401  (a worker alone must resolve every foreign key)
 from clinicops.logging import get_logger
 
 log = get_logger("clinicops.jobs")
 
 tasks = procrastinate.Blueprint()
-
-TASK_MODULES = (
-    "clinicops.auth.tasks",
-    "clinicops.messaging.tasks",
-    "clinicops.appointments.tasks",
-    "clinicops.payments.tasks",
-    "clinicops.video.tasks",
-)
 
 _app: procrastinate.App | None = None
 _connector: Any = None
@@ -72,19 +64,13 @@ def use_connector(connector: Any) -> None:
         _app.job_manager.connector = _app.connector
 
 
-def _load_task_modules() -> None:
-    for name in TASK_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-
-
 def get_app() -> procrastinate.App:
+    """The job app with every task registered so far: build it after the task modules are imported (an entry
+    point imports ``clinicops.wiring`` first); built with none, it would run nothing, so that is refused."""
     global _app
     if _app is None:
-        _load_task_modules()
+        if not tasks.tasks:
+            raise RuntimeError("no job task is registered: import clinicops.wiring before building the job app")
         connector = _connector or _psycopg_connector()
         app = procrastinate.App(connector=connector)
         app.add_tasks_from(tasks, namespace="clinicops")

@@ -10,12 +10,11 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
-from clinicops import __version__, db
+from clinicops import __version__, db, wiring
 from clinicops.config import Environment, Settings, get_settings
 from clinicops.http import errors, openapi
 from clinicops.http.clinic import build_router as clinic_router
 from clinicops.http import hospital
-from clinicops.kit import all_models  # noqa: F401  (every model: foreign keys resolve at the first flush)
 from clinicops.http.middleware import (BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware,
                                        TimeoutMiddleware)
 from clinicops.logging import configure_logging, get_logger
@@ -49,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
     settings = settings or get_settings()
+    wiring.install()  # every model, job and lifecycle effect, before the first request
     if not getattr(create_app, "_logging_configured", False):
         configure_logging()
         create_app._logging_configured = True  # type: ignore[attr-defined]

@@ -14,12 +14,18 @@ from clinicops.clinicians import availability, service as clinicians
 from clinicops.clinicians.availability import RuleSpec
 from clinicops.clinicians.cache import DirectoryCache
 from clinicops.config import get_settings
+from clinicops.organizations.keys import OrganizationKey
 from clinicops.organizations.models import Centre
 from tests.builders.clinicians import make_clinician
 from tests.builders.organizations import make_centre, make_org
 from tests.builders.people import make_staff
 
 QUERY = clinicians.DirectoryQuery()
+
+
+def public() -> OrganizationKey:
+    """The hospital surface's public organization, as its edge names it (http/tenant.py)."""
+    return OrganizationKey(slug=get_settings().default_organization)
 
 
 def names(rows: list[dict], *, staff: bool) -> list[tuple[str, str | None]]:
@@ -45,7 +51,8 @@ async def world(committed):
 
 async def read(factory, cache: DirectoryCache):
     async with factory() as session, session.begin():
-        return await clinicians.directory(session, None, query=QUERY, render=names, cache=cache)
+        return await clinicians.directory(session, None, organization=public(), query=QUERY, render=names,
+                                          cache=cache)
 
 
 async def write(factory, change):
@@ -63,7 +70,8 @@ async def test_a_change_through_one_process_is_seen_by_the_other(world):
     async def rename(session):
         await clinicians.update(session, principal, doctor.id, account=clinicians.Account(full_name="Dr. Renamed"),
                                 profile_fields={})
-        await clinicians.directory(session, principal, query=QUERY, render=names, cache=one)
+        await clinicians.directory(session, principal, organization=OrganizationKey(id=principal.organization_id),
+                                   query=QUERY, render=names, cache=one)
 
     await write(factory, rename)
     assert await read(factory, two) == [("Dr. Renamed", "Lake Centre")]
@@ -106,14 +114,16 @@ async def test_rule_changes_invalidate_the_cached_availability(world):
 
     async def rules_via(cache):
         async with factory() as session, session.begin():
-            return await clinicians.rules(session, None, doctor.id, render=rules_of, cache=cache)
+            return await clinicians.rules(session, None, doctor.id, organization=public(), render=rules_of,
+                                          cache=cache)
 
     assert await rules_via(two) == [(1, time(9))]
 
     async def replace(session):
         await availability.replace(session, principal, doctor.id, [
             RuleSpec(centre_id=centre.id, weekday=3, start_time=time(14), end_time=time(16))])
-        await clinicians.rules(session, principal, doctor.id, render=rules_of, cache=one)
+        own = OrganizationKey(id=principal.organization_id)
+        await clinicians.rules(session, principal, doctor.id, organization=own, render=rules_of, cache=one)
 
     await write(factory, replace)
     assert await rules_via(two) == [(3, time(14))]

@@ -37,6 +37,8 @@ async def test_create_admin_creates_the_default_organization_and_a_working_login
     assert result.returncode == 0, result.stderr
     user, roles, org = await _admin(factory, "chief")
     assert org.slug == get_settings().default_organization and org.kind == "CHAIN"
+    # the organization's own rules start from the defaults: any city, no registration fee, 24 hours to cancel
+    assert (org.cities, org.registration_fee_paise, org.free_cancellation_hours) == ([], 0, 24)
     assert user.user_type == "STAFF" and user.is_active and user.full_name == "Chief Admin"
     assert user.phone == "+919876543210"
     assert roles == [("ADMIN", None)]

@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 from clinicops import db as dbmod
 from clinicops import schema_migrations
 from clinicops.config import get_settings
-from clinicops.kit.all_models import metadata
+from clinicops.wiring import metadata
 from tests.conftest import ROOT, migrate
 
 

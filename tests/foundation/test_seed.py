@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from clinicops.appointments.models import Appointment, AppointmentEvent
-from clinicops.appointments.transitions import can_change
+from clinicops.lifecycle import can_change
 from clinicops.auth.models import ROLES, User, UserRole
 from clinicops.auth.passwords import verify_password
 from clinicops.clinicians.models import AvailabilityRule, Clinician
@@ -33,7 +33,23 @@ async def test_demo_data(db):
     await check_history_fits_the_rules_and_tells_a_consistent_story(db, seeded)
     await check_events_and_payments_match_each_appointment(db, seeded)
     await check_clinic_tenant_has_one_centre_an_admin_two_doctors_and_a_plan(db, seeded)
+    await check_each_organization_has_its_own_rules(db, seeded)
     await check_seeding_again_does_nothing(db)
+
+
+async def check_each_organization_has_its_own_rules(db, seeded):
+    """The chain: the hospital spec's three cities and a ₹100 registration fee; the clinic: Pune, no fee. Every
+    centre is in one of its organization's cities, and the history charged each organization's own fee."""
+    _counts, chain, clinic = seeded
+    assert (chain.cities, chain.registration_fee_paise, chain.free_cancellation_hours) == (
+        ["bangalore", "kochi", "mumbai"], 100_00, 24)
+    assert (clinic.cities, clinic.registration_fee_paise) == (["pune"], 0)
+    for org in (chain, clinic):
+        cities = (await db.execute(select(Centre.city).where(Centre.organization_id == org.id))).scalars().all()
+        assert cities and set(cities) <= set(org.cities)
+        fees = (await db.execute(select(Payment.registration_fee_paise).where(
+            Payment.organization_id == org.id, Payment.registration_fee_paise > 0))).scalars().all()
+        assert set(fees) == ({org.registration_fee_paise} if org.registration_fee_paise else set())
 
 
 async def check_chain_has_three_centres_and_one_login_per_role(db, seeded):

@@ -20,7 +20,6 @@ from sqlalchemy import event, func, select
 from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
 from clinicops.clinicians.models import Clinician
-from clinicops.config import get_settings
 from clinicops.kit.money import to_rupees
 from clinicops.kit.timezones import UTC, utcnow, zone
 from clinicops.messaging.models import OutboxMessage
@@ -29,13 +28,13 @@ from clinicops.patients.models import Patient, PatientRegistration
 from clinicops.payments.models import Payment
 from tests.builders.appointments import World, book_as_staff, make_world, staff_body
 from tests.builders.clinicians import make_clinician
-from tests.builders.organizations import make_centre
+from tests.builders.organizations import HOSPITAL_FEE_PAISE, make_centre
 from tests.builders.people import bearer, make_patient, make_staff
 from tests.builders.slots import add_appointment
 
 _ids = count(1)
 FEE = 1500  # make_world's consultation fee, rupees
-REGISTRATION = to_rupees(get_settings().registration_fee_paise)
+REGISTRATION = to_rupees(HOSPITAL_FEE_PAISE)  # the served organization's own fee (make_org's default)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from clinicops.appointments import transitions
+from clinicops import lifecycle
 from clinicops.kit import phones
 from clinicops.kit.timezones import human, zone
 from clinicops.messaging import notify
@@ -26,7 +26,7 @@ async def test_confirmation_is_in_the_centres_zone_and_sent_once(db):
     centre = await make_centre(db, org=org, name="Kochi Centre", city="kochi", timezone="Asia/Dubai")
     starts_at = datetime(2030, 3, 4, 6, 30, tzinfo=zone("UTC"))
     booking = await make_booking(db, org=org, centre=centre, status="BOOKED", starts_at=starts_at)
-    await transitions.change_status(db, booking.appointment, "CONFIRMED", actor_user_id=None, actor="PAYMENT")
+    await lifecycle.change_status(db, booking.appointment, "CONFIRMED", actor_user_id=None, actor="PAYMENT")
     await notify.appointment_confirmed(db, booking.appointment)  # a retried caller: still one message
     rows = await outbox(db, booking.appointment.id)
     assert [r.template for r in rows] == ["booking_confirmation"]
@@ -43,7 +43,7 @@ async def test_cancellation_carries_the_reason_and_withdraws_queued_reminders(db
     from clinicops.messaging import reminders
 
     await reminders.queue_reminder(db, appointment.id, reminders.KINDS[0])
-    await transitions.change_status(db, appointment, "CANCELLED", actor_user_id=None, reason="Doctor on leave")
+    await lifecycle.change_status(db, appointment, "CANCELLED", actor_user_id=None, reason="Doctor on leave")
     rows = {r.template: r for r in await outbox(db, appointment.id)}
     assert rows["appointment_reminder"].status == "FAILED"
     assert rows["appointment_reminder"].last_error == "appointment cancelled"

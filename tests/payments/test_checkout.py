@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from clinicops.appointments.models import Appointment, AppointmentEvent
 from clinicops.config import get_settings
-from clinicops.kit.timezones import utcnow
+from clinicops.kit.timezones import utcnow, zone
 from clinicops.messaging.models import OutboxMessage
 from clinicops.patients.models import PatientRegistration
 from clinicops.payments.models import Payment
+from tests.builders.clinicians import add_rule
 from tests.builders.payments import make_appointment, make_desk_user, rzp_hmac
 from tests.builders.people import bearer, make_patient
+from tests.builders.slots import weekday_of
 
 
 async def _order(client, user, appointment_id):
@@ -37,7 +39,7 @@ async def test_paid_flow_confirms_and_charges_registration_fee_once(client, db, 
                                    patient=clinic.patient)
     order = await _order(client, clinic.patient_user, first.id)
     fee = clinic.clinician.consultation_fee_paise
-    assert order["amount"] == fee + get_settings().registration_fee_paise
+    assert order["amount"] == fee + clinic.org.registration_fee_paise
     assert order["orderId"].startswith("order_") and len(order["orderId"]) == len("order_") + 14
     assert order["currency"] == "INR" and order["razorpayKeyId"] == get_settings().razorpay_key_id
     assert order["consultationFee"] == fee / 100 and order["registrationFee"] == 100
@@ -163,8 +165,12 @@ async def test_failure_marks_failed_and_releases_the_hold(client, db, clinic):
 
 
 async def test_late_payment_rebooks_a_released_slot_that_is_still_free(client, db, clinic):
+    # a re-booking is a booking (booking.book): the slot must be one the clinician offers
+    day = datetime.now(zone(clinic.centre.timezone)).date() + timedelta(days=3)
+    await add_rule(db, clinician=clinic.clinician, centre=clinic.centre, weekday=weekday_of(day))
     appointment = await make_appointment(db, org=clinic.org, centre=clinic.centre, clinician=clinic.clinician,
-                                         patient=clinic.patient)
+                                         patient=clinic.patient, starts_at=datetime.combine(
+                                             day, time(10, 0), tzinfo=zone(clinic.centre.timezone)))
     order = await _order(client, clinic.patient_user, appointment.id)
     await client.post("/api/payments/failure", headers=bearer(clinic.patient_user), json={
         "appointmentId": appointment.id, "razorpayOrderId": order["orderId"], "errorCode": "TIMEOUT"})
@@ -210,7 +216,7 @@ async def test_registration_fee_status(client, db, clinic):
     response = await client.get("/api/payments/registration-fee-status", headers=bearer(clinic.patient_user))
     assert response.status_code == 200
     assert response.json()["data"]["hasPaidRegistrationFee"] is False
-    assert response.json()["data"]["registrationFee"] == get_settings().registration_fee_paise / 100
+    assert response.json()["data"]["registrationFee"] == clinic.org.registration_fee_paise / 100
     reg = (await db.execute(select(PatientRegistration).where(
         PatientRegistration.patient_id == clinic.patient.id))).scalar_one()
     reg.registration_fee_paid = True

@@ -34,7 +34,7 @@ async def test_confirm_direct_payment_by_each_desk_role(client, db, clinic, role
     payment = (await db.execute(select(Payment).where(Payment.appointment_id == appointment.id))).scalar_one()
     await db.refresh(payment)
     assert (payment.status, payment.method, payment.recorded_by_user_id) == ("SUCCESS", "CASH", user.id)
-    assert payment.amount_paise == clinic.clinician.consultation_fee_paise + get_settings().registration_fee_paise
+    assert payment.amount_paise == clinic.clinician.consultation_fee_paise + clinic.org.registration_fee_paise
     again = await client.post(f"/api/appointments/{appointment.id}/confirm-direct-payment",
                               headers=bearer(user), json={"paymentMethod": "UPI"})
     assert (again.status_code, again.json()["error"]["code"]) == (409, "ALREADY_PAID")

@@ -41,7 +41,7 @@ async def test_create_order_sends_razorpays_format(client, db, clinic, razorpay)
                                  headers=bearer(clinic.patient_user))
     assert response.status_code == 201, response.text
     sent = json.loads(route.calls.last.request.content)
-    expected = clinic.clinician.consultation_fee_paise + get_settings().registration_fee_paise
+    expected = clinic.clinician.consultation_fee_paise + clinic.org.registration_fee_paise
     assert sent["amount"] == expected and isinstance(sent["amount"], int)
     assert sent["currency"] == "INR"
     assert sent["receipt"] and len(sent["receipt"]) <= 40
@@ -98,7 +98,7 @@ async def test_payment_link_request_format(client, db, clinic, razorpay):
     assert response.status_code == 200, response.text
     assert response.json()["data"]["paymentLink"] == "https://rzp.io/i/abc123"
     minutes = get_settings().payment_link_minutes
-    assert captured["amount"] == clinic.clinician.consultation_fee_paise + get_settings().registration_fee_paise
+    assert captured["amount"] == clinic.clinician.consultation_fee_paise + clinic.org.registration_fee_paise
     assert captured["currency"] == "INR" and captured["accept_partial"] is False
     assert before.timestamp() + minutes * 60 - 5 <= captured["expire_by"] <= utcnow().timestamp() + minutes * 60
     assert captured["customer"]["contact"] == clinic.patient.phone

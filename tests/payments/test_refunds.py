@@ -8,7 +8,7 @@ import httpx
 import json
 from sqlalchemy import select
 
-from clinicops.appointments import transitions
+from clinicops import lifecycle
 from clinicops.config import get_settings
 from clinicops.kit.timezones import utcnow
 from clinicops.payments.models import Payment
@@ -30,7 +30,7 @@ async def _paid(client, db, clinic, **kw):
 
 async def test_staff_cancellation_makes_the_consultation_fee_refundable(client, db, clinic):
     admin, appointment, payment = await _paid(client, db, clinic)
-    await transitions.change_status(db, appointment, "CANCELLED", actor_user_id=admin.id, reason="Doctor unwell")
+    await lifecycle.change_status(db, appointment, "CANCELLED", actor_user_id=admin.id, reason="Doctor unwell")
     await db.refresh(payment)
     assert payment.refund_eligible_paise == clinic.clinician.consultation_fee_paise
     assert payment.refund_eligible_paise < payment.amount_paise  # the registration fee stays
@@ -39,23 +39,23 @@ async def test_staff_cancellation_makes_the_consultation_fee_refundable(client, 
 async def test_patient_cancellation_inside_24h_is_not_refundable(client, db, clinic):
     soon = utcnow() + timedelta(hours=5)
     _admin, appointment, payment = await _paid(client, db, clinic, starts_at=soon)
-    await transitions.change_status(db, appointment, "CANCELLED", actor_user_id=clinic.patient_user.id,
-                                    actor="PATIENT", reason="Cannot come")
+    await lifecycle.change_status(db, appointment, "CANCELLED", actor_user_id=clinic.patient_user.id,
+                                  actor="PATIENT", reason="Cannot come")
     await db.refresh(payment)
     assert payment.refund_eligible_paise == 0
 
 
 async def test_patient_cancellation_a_day_ahead_is_refundable(client, db, clinic):
     _admin, appointment, payment = await _paid(client, db, clinic, starts_at=utcnow() + timedelta(days=2))
-    await transitions.change_status(db, appointment, "CANCELLED", actor_user_id=clinic.patient_user.id,
-                                    actor="PATIENT", reason="Travelling")
+    await lifecycle.change_status(db, appointment, "CANCELLED", actor_user_id=clinic.patient_user.id,
+                                  actor="PATIENT", reason="Travelling")
     await db.refresh(payment)
     assert payment.refund_eligible_paise == clinic.clinician.consultation_fee_paise
 
 
 async def test_desk_payment_refund_is_recorded(client, db, clinic):
     admin, appointment, payment = await _paid(client, db, clinic)
-    await transitions.change_status(db, appointment, "CANCELLED", actor_user_id=admin.id, reason="Closed")
+    await lifecycle.change_status(db, appointment, "CANCELLED", actor_user_id=admin.id, reason="Closed")
     front = await make_desk_user(db, clinic, "FRONT_DESK")
     assert (await client.post(f"/api/payments/{payment.id}/refund", headers=bearer(front), json={})).status_code == 403
     response = await client.post(f"/api/payments/{payment.id}/refund", headers=bearer(admin), json={})
@@ -82,7 +82,7 @@ async def test_razorpay_refund_then_refund_processed_webhook(client, db, clinic,
         "appointmentId": appointment.id, "razorpayOrderId": order["orderId"],
         "razorpayPaymentId": "pay_ToRefund00001", "razorpaySignature": signature})).status_code == 200
     await db.refresh(appointment)
-    await transitions.change_status(db, appointment, "CANCELLED", actor_user_id=admin.id, reason="Clinic closed")
+    await lifecycle.change_status(db, appointment, "CANCELLED", actor_user_id=admin.id, reason="Clinic closed")
 
     refund_route = razorpay.post("/payments/pay_ToRefund00001/refund").mock(return_value=httpx.Response(200, json={
         "id": "rfnd_RzpFake000001", "entity": "refund", "amount": clinic.clinician.consultation_fee_paise,

@@ -34,8 +34,9 @@ async def _pay(client, headers, appointment_id: int) -> dict:
     return order
 
 
-async def test_a_new_patient_owes_the_fee_once_and_the_order_charges_what_is_shown(client, db, clinic, monkeypatch):
-    monkeypatch.setattr(get_settings(), "registration_fee_paise", FEE_PAISE)
+async def test_a_new_patient_owes_the_fee_once_and_the_order_charges_what_is_shown(client, db, clinic):
+    clinic.org.registration_fee_paise = FEE_PAISE  # the organization's own fee
+    await db.flush()
     signed_in = await patient_sign_in(client, db, next_phone())
     headers = auth(signed_in["accessToken"])
     patient = await db.get(Patient, signed_in["patient"]["id"])
@@ -65,7 +66,7 @@ async def test_staff_read_the_fee_due_of_a_patient_in_their_organization(client,
     desk = await make_desk_user(db, clinic)
     status = await _status(client, bearer(desk), patientId=clinic.patient.id)
     assert status["hasPaidRegistrationFee"] is False
-    assert status["registrationFee"] == get_settings().registration_fee_paise / 100
+    assert status["registrationFee"] == clinic.org.registration_fee_paise / 100
     for params, field in (({}, "patientId"), ({"patientId": "abc"}, "patientId")):
         response = await client.get("/api/payments/registration-fee-status", headers=bearer(desk), params=params)
         assert response.status_code == 422, response.text

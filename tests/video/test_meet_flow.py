@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from clinicops import jobs
-from clinicops.appointments import transitions
+from clinicops import lifecycle
 from clinicops.appointments.models import Appointment
 from clinicops.db import unit_of_work
 from clinicops.kit import phones
@@ -24,7 +24,7 @@ async def confirm(appointment_id: int) -> None:
     """Confirm as the payment flow does: one unit of work, the status machine, nothing else."""
     async with unit_of_work() as session:
         appointment = await session.get(Appointment, appointment_id)
-        await transitions.change_status(session, appointment, "CONFIRMED", actor_user_id=None, actor="PAYMENT")
+        await lifecycle.change_status(session, appointment, "CONFIRMED", actor_user_id=None, actor="PAYMENT")
 
 
 async def reload(db, appointment_id: int) -> Appointment:

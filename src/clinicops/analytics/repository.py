@@ -15,12 +15,13 @@ from clinicops.analytics.periods import BucketUnit, Window
 from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
 from clinicops.clinicians.models import Clinician
+from clinicops.lifecycle import AppointmentStatus
 from clinicops.organizations.models import Centre, Organization
 from clinicops.payments.models import Payment
 
 # A cancelled booking never counts. The old row of a reschedule (RESCHEDULED) is superseded by the new booking
 # that carries its place, so counting both would count one visit twice.
-NOT_COUNTED_STATUSES = ("CANCELLED", "RESCHEDULED")
+NOT_COUNTED_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.RESCHEDULED)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ async def top_doctors(session: AsyncSession, scope: Scope, window: Window, *, li
     """
     a = Appointment
     load = (select(a.clinician_id, func.count().label("appointments"),
-                   func.count().filter(a.status == "COMPLETED").label("completed"),
+                   func.count().filter(a.status == AppointmentStatus.COMPLETED).label("completed"),
                    func.count(distinct(a.patient_id)).label("patients"))
             .where(*_counted_appointments(scope), _between(a.starts_at, window))
             .group_by(a.clinician_id).subquery("load"))

@@ -18,22 +18,21 @@ from clinicops.analytics import repository
 from clinicops.analytics.periods import (BucketUnit, SeriesPeriod, Window, dashboard_windows, percent_change,
                                          series, share)
 from clinicops.analytics.repository import DoctorRow, Scope
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz.policies import VIEW_ANALYTICS
+from clinicops.authz.principal import Principal
 from clinicops.errors import Forbidden, NotFound
 from clinicops.kit.timezones import utcnow, zone
 
-READER_ROLES = (Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER)
 TOP_DOCTORS_DEFAULT = 5
 TOP_DOCTORS_MAX = 50
 
 
-def readable_centres(principal: Principal) -> frozenset[int] | None:
-    """The centres whose figures ``principal`` reads: None = the whole organization."""
-    if principal.organization_id is None or not principal.is_staff or not principal.has(*READER_ROLES):
+def _readable_centres(principal: Principal) -> frozenset[int] | None:
+    """The centres whose figures ``principal`` reads (``authz.policies.VIEW_ANALYTICS``): None = the whole
+    organization."""
+    if not VIEW_ANALYTICS.allows(principal):
         raise Forbidden("Your role does not allow reading the dashboard")
-    if principal.has(Role.ADMIN, Role.MANAGER):
-        return None
-    return principal.role_centres.get(Role.CENTRE_MANAGER)
+    return VIEW_ANALYTICS.centres(principal)
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Context:
 
 async def _context(session: AsyncSession, principal: Principal, centre_id: int | None,
                    now: datetime | None) -> Context:
-    readable = readable_centres(principal)
+    readable = _readable_centres(principal)
     if centre_id is not None and readable is not None and centre_id not in readable:
         raise NotFound("Centre not found")
     found = await repository.organization_context(session, principal.organization_id, centre_id)

@@ -20,34 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.appointments import holds, repository
 from clinicops.appointments.exceptions import missing
 from clinicops.appointments.models import Appointment
-from clinicops.appointments.transitions import move_refusal, record_event
 from clinicops.authz.principal import Principal, Role
 from clinicops.clinicians.models import Clinician
 from clinicops.config import get_settings
 from clinicops.errors import SlotUnavailable
 from clinicops.kit.timezones import UTC, day_bounds, utcnow, zone
+from clinicops.lifecycle import AppointmentStatus, effects, move_refusal, record_event
+from clinicops.lifecycle.effects import Moved
 from clinicops.organizations.models import Centre
 from clinicops.patients import registry
 from clinicops.patients.models import Patient
-from clinicops.payments import service as payments
-from clinicops.payments.exceptions import NothingToPay
 
 MODES = ("IN_PERSON", "ONLINE")
 SOURCE_BY_ROLE = ((Role.ADMIN, "ADMIN"), (Role.MANAGER, "ADMIN_MANAGER"), (Role.CENTRE_MANAGER, "ADMIN_MANAGER"),
                   (Role.CARE_COORDINATOR, "ADMIN_CARE_COORDINATOR"), (Role.FRONT_DESK, "ADMIN_FRONT_DESK"),
                   (Role.CLINICIAN, "CLINICIAN"))
-
-
-@dataclass(frozen=True)
-class Fields:
-    """Names of the body fields, so a 404 names the field the caller actually sent."""
-
-    centre: str = "centre_id"
-    clinician: str = "clinician_id"
-    patient: str = "patient_id"
-
-
-CAMEL = Fields(centre="centreId", clinician="clinicianId", patient="patientId")
 
 
 @dataclass(frozen=True)
@@ -58,26 +45,11 @@ class Booked:
 
 
 @dataclass(frozen=True)
-class Moved:
-    """An appointment moved in place, and the time it had before."""
-
-    appointment: Appointment
-    from_starts_at: datetime
-    from_ends_at: datetime | None
-
-
-@dataclass(frozen=True)
 class DeskBooking:
-    """A front-desk booking and what the desk collects for it (the amount the desk payment will record)."""
+    """A front-desk booking and the patient it was made for (found or registered by phone)."""
 
     booked: Booked
     patient: Patient
-    consultation_fee_paise: int
-    registration_fee_paise: int
-
-    @property
-    def amount_paise(self) -> int:
-        return self.consultation_fee_paise + self.registration_fee_paise
 
 
 def staff_source(principal: Principal) -> str:
@@ -91,21 +63,23 @@ async def book(session: AsyncSession, *, organization_id: int, patient_id: int, 
                mode: str, starts_at: datetime, source: str, actor_user_id: int | None, actor: str,
                kind: str = "CONSULTATION", duration_minutes: int | None = None, notes: str | None = None,
                hold_minutes: int | None = None, hold_expires_at: datetime | None = None,
-               parent_appointment_id: int | None = None, status: str = "BOOKED", fields: Fields = Fields(),
-               reason: str = "Booked") -> Booked:
+               parent_appointment_id: int | None = None, status: str = AppointmentStatus.BOOKED,
+               reason: str = "Booked", fee_paise: int | None = None,
+               booked_by_user_id: int | None = None) -> Booked:
     """Create one appointment. A naive ``starts_at`` is wall-clock time in the centre's zone.
 
-    A BOOKED appointment is held unpaid until ``hold_expires_at`` (a reschedule keeps the old hold), or else for
-    ``hold_minutes`` from now. Everything is set before the insert: a second write to the new row while other
-    bookings wait on it is what used to deadlock.
+    A BOOKED appointment is held unpaid until ``hold_expires_at``, or else for ``hold_minutes`` from now (neither:
+    it is not held). It costs the clinician's fee unless ``fee_paise`` says otherwise (a re-booking keeps the fee
+    that was paid), and was booked by the acting user unless ``booked_by_user_id`` is given. Everything is set
+    before the insert: a second write to the new row while other bookings wait on it is what used to deadlock.
     """
     from clinicops.appointments import slots
 
     centre = await repository.centre_in_org(session, organization_id, centre_id)
     if centre is None:
-        raise missing(fields.centre, "Centre")
+        raise missing("centre_id", "Centre")
     if await repository.clinician_in_org(session, organization_id, clinician_id) is None:
-        raise missing(fields.clinician, "Clinician")
+        raise missing("clinician_id", "Clinician")
     tz = zone(centre.timezone)
     if starts_at.tzinfo is None:
         starts_at = starts_at.replace(tzinfo=tz)
@@ -123,9 +97,10 @@ async def book(session: AsyncSession, *, organization_id: int, patient_id: int, 
     appointment = Appointment(
         organization_id=organization_id, centre_id=centre_id, clinician_id=clinician_id, patient_id=patient_id,
         mode=mode, kind=kind, starts_at=starts_at, ends_at=ends_at,
-        duration_minutes=round((ends_at - starts_at).total_seconds() / 60), status=status, source=source,
-        parent_appointment_id=parent_appointment_id, booked_by_user_id=actor_user_id,
-        fee_paise=clinician.consultation_fee_paise or 0, notes=notes,
+        duration_minutes=round((ends_at - starts_at).total_seconds() / 60), status=str(status), source=source,
+        parent_appointment_id=parent_appointment_id,
+        booked_by_user_id=booked_by_user_id if booked_by_user_id is not None else actor_user_id,
+        fee_paise=(clinician.consultation_fee_paise or 0) if fee_paise is None else fee_paise, notes=notes,
         hold_expires_at=_hold_until(status, now, hold_expires_at, hold_minutes))
     await repository.insert(session, appointment)
     await record_event(session, appointment, from_status=None, to_status=status, actor_user_id=actor_user_id,
@@ -136,14 +111,15 @@ async def book(session: AsyncSession, *, organization_id: int, patient_id: int, 
 
 async def move(session: AsyncSession, appointment: Appointment, *, starts_at: datetime, actor_user_id: int | None,
                actor: str, duration_minutes: int | None = None, notes: str | None = None,
-               reason: str | None = None) -> Moved:
+               reason: str | None = None, notify: bool = True) -> Moved:
     """Move ``appointment`` (locked by the caller) to ``starts_at``, in place: it keeps its id, status, payments,
     hold and booking reference. A naive ``starts_at`` is wall-clock time in the centre's zone.
 
     Like :func:`book`, it queues on the clinician's time before its first write, checks the new time with the slot
     engine (its own current time does not count as taken, so it may move by less than its length) and writes once:
     the UPDATE of starts_at/ends_at is flushed at once, so an overlap (23P01) is a 409 inside the request. The move
-    is recorded in the status history (same status, both times in the reason).
+    is recorded in the status history (same status, both times in the reason), then the effects of a move run
+    (``lifecycle.effects``: the patient is told, an ONLINE appointment gets a Meet link for its new time).
     """
     from clinicops.appointments import slots
 
@@ -176,6 +152,8 @@ async def move(session: AsyncSession, appointment: Appointment, *, starts_at: da
                        actor_user_id=actor_user_id, actor=actor,
                        reason=moved_reason(moved.from_starts_at, starts_at, tz, reason))
     await repository.write_time(session)
+    if notify:
+        await effects.moved(session, moved)
     return moved
 
 
@@ -187,7 +165,7 @@ def moved_reason(from_starts_at: datetime, to_starts_at: datetime, tz, reason: s
 
 
 def _hold_until(status: str, now: datetime, until: datetime | None, minutes: int | None) -> datetime | None:
-    if status != "BOOKED":
+    if status != AppointmentStatus.BOOKED:
         return None
     return until or (now + timedelta(minutes=minutes) if minutes else None)
 
@@ -197,23 +175,21 @@ def wall_clock(day: date, at: time) -> datetime:
     return datetime.combine(day, at.replace(tzinfo=None))
 
 
-async def book_as_patient(session: AsyncSession, principal: Principal, *, clinician_id: int, centre_id: int,
-                          mode: str, day: date, at: time, notes: str | None = None) -> Booked:
-    """The patient website's booking: always for the signed-in patient, held until paid."""
-    from clinicops.organizations.service import public_organization
-
+async def book_as_patient(session: AsyncSession, principal: Principal, *, organization_id: int, clinician_id: int,
+                          centre_id: int, mode: str, day: date, at: time, notes: str | None = None) -> Booked:
+    """The patient website's booking: always for the signed-in patient, held until paid, in the organization the
+    patient's request acts in (``organization_id``, chosen by the surface)."""
     assert principal.patient_id is not None
-    org = await public_organization(session)
-    held = await _own_open_hold(session, organization_id=org.id, patient_id=principal.patient_id,
+    held = await _own_open_hold(session, organization_id=organization_id, patient_id=principal.patient_id,
                                 clinician_id=clinician_id, centre_id=centre_id, mode=mode, day=day, at=at)
     if held is not None:  # the same patient asks again for the slot they hold (checkout failed): it is theirs
         return held
     booked = await book(
-        session, organization_id=org.id, patient_id=principal.patient_id, clinician_id=clinician_id,
+        session, organization_id=organization_id, patient_id=principal.patient_id, clinician_id=clinician_id,
         centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source="WEB_PATIENT",
         actor_user_id=principal.user_id, actor="PATIENT", notes=notes,
-        hold_minutes=get_settings().patient_hold_minutes, fields=CAMEL)
-    await registry.ensure_registration(session, organization_id=org.id, patient_id=principal.patient_id,
+        hold_minutes=get_settings().patient_hold_minutes)
+    await registry.ensure_registration(session, organization_id=organization_id, patient_id=principal.patient_id,
                                        source="WEB_PATIENT")
     return booked
 
@@ -227,23 +203,14 @@ async def _own_open_hold(session: AsyncSession, *, organization_id: int, patient
     return Booked(*found) if found is not None else None
 
 
-async def amount_due(session: AsyncSession, appointment: Appointment) -> tuple[int, int]:
-    """(consultation fee, registration fee still due) in paise: exactly what a payment for the appointment records
-    (``payments.service.fees_due``, the one computation); (0, 0) when there is nothing to pay."""
-    try:
-        return await payments.fees_due(session, appointment)
-    except NothingToPay:
-        return 0, 0
-
-
 async def book_at_front_desk(session: AsyncSession, principal: Principal, *, clinician_id: int, centre_id: int,
                              patient_phone: str, patient_name: str, patient_email: str | None, mode: str,
                              day: date, at: time, notes: str | None = None) -> DeskBooking:
-    """Desk booking by phone: finds or registers the patient, books with the staff hold, and says what the desk
-    collects (the consultation fee plus the registration fee while it is still due)."""
+    """Desk booking by phone: finds or registers the patient and books with the staff hold (what the desk collects
+    is the payments domain's answer: ``payments.service.fees_due``)."""
     assert principal.organization_id is not None
     if not principal.can_access_centre(centre_id):
-        raise missing(CAMEL.centre, "Centre")
+        raise missing("centre_id", "Centre")
     first, _, last = patient_name.strip().partition(" ")
     patient, _created = await registry.find_or_create(
         session, phone=patient_phone, organization_id=principal.organization_id, first_name=first or None,
@@ -254,6 +221,5 @@ async def book_at_front_desk(session: AsyncSession, principal: Principal, *, cli
         session, organization_id=principal.organization_id, patient_id=patient.id, clinician_id=clinician_id,
         centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source=staff_source(principal),
         actor_user_id=principal.user_id, actor="STAFF", notes=notes,
-        hold_minutes=get_settings().staff_hold_minutes, fields=CAMEL)
-    consultation, registration = await amount_due(session, booked.appointment)
-    return DeskBooking(booked, patient, consultation, registration)
+        hold_minutes=get_settings().staff_hold_minutes)
+    return DeskBooking(booked, patient)

@@ -7,7 +7,10 @@ from clinicops.errors import Conflict, InvalidTransition, NotFound, SlotUnavaila
 
 class CancellationWindowClosed(Conflict):
     code = "CANCELLATION_WINDOW_CLOSED"
-    message = "Appointments cannot be cancelled online within 24 hours of their start; please contact the centre"
+
+    def __init__(self, hours: int) -> None:
+        super().__init__(f"Appointments cannot be cancelled online within {hours} hours of their start; "
+                         "please contact the centre")
 
 
 class AppointmentNotFound(NotFound):

@@ -1,8 +1,9 @@
 """Unpaid holds: a booking awaiting payment keeps its slot only until ``hold_expires_at``.
 
-The periodic job (tasks.py) releases lapsed holds everywhere; booking also releases the lapsed holds of the
-clinician's day first, so a slot the engine shows as free (its hold has lapsed) is never refused by the database
-just because the job has not run yet.
+When a hold has lapsed is one rule (:mod:`clinicops.lifecycle.holds`: passed, and no successful payment), used
+by every statement that asks. The periodic job (tasks.py) releases lapsed holds everywhere; booking also releases
+the lapsed holds of the clinician's day first, so a slot the engine shows as free (its hold has lapsed) is never
+refused by the database just because the job has not run yet.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments import repository
 from clinicops.appointments.models import Appointment
-from clinicops.appointments.transitions import change_status
 from clinicops.config import get_settings
 from clinicops.kit.timezones import utcnow
+from clinicops.lifecycle import Actor, AppointmentStatus, change_status
 from clinicops.logging import get_logger
 
 log = get_logger("clinicops.holds")
 
-ACTOR = "HOLD_EXPIRY"
+ACTOR = Actor.HOLD_EXPIRY
 BATCH = 200
 
 
@@ -34,7 +35,7 @@ def reason_for(appointment: Appointment) -> str:
 async def release_expired(session: AsyncSession, *, now: datetime | None = None, clinician_id: int | None = None,
                           between: tuple[datetime, datetime] | None = None, limit: int = BATCH,
                           except_id: int | None = None) -> list[int]:
-    """Cancel lapsed holds (status BOOKED, hold passed, not paid); returns the released ids.
+    """Cancel lapsed holds (:func:`clinicops.lifecycle.holds.lapsed_sql`); returns the released ids.
 
     Safe to run twice and concurrently: rows are locked with SKIP LOCKED and re-checked under the lock.
     ``except_id``: the appointment being moved (the caller already holds it; the job decides about its hold).
@@ -44,7 +45,7 @@ async def release_expired(session: AsyncSession, *, now: datetime | None = None,
     for appointment in await repository.lock_expired_holds(session, now=now, limit=limit,
                                                            clinician_id=clinician_id, between=between,
                                                            except_id=except_id):
-        await change_status(session, appointment, "CANCELLED", actor_user_id=None, actor=ACTOR,
+        await change_status(session, appointment, AppointmentStatus.CANCELLED, actor_user_id=None, actor=ACTOR,
                             reason=reason_for(appointment))
         released.append(appointment.id)
     if released:

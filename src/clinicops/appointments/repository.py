@@ -1,7 +1,7 @@
 """All write-side SQL of appointments: scoped lookups (optionally locked), inserts, holds.
 
-Every lookup starts from the caller's scope (organization, centres, own clinician, own patient), so a row outside
-it is simply not found (404), never forbidden.
+Every lookup for a caller starts from what they may read (``authz.scopes``: organization, centres, own clinician,
+own patient), so a row outside it is simply not found (404), never forbidden.
 """
 
 from __future__ import annotations
@@ -9,52 +9,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment, AppointmentEvent
 from clinicops.auth.models import User
-from clinicops.authz.patient_scope import PatientScope
-from clinicops.authz.principal import Principal
 from clinicops.clinicians.models import Clinician
 from clinicops.errors import SlotUnavailable
 from clinicops.kit.locking import LockSpace, xact_lock
+from clinicops.lifecycle import AppointmentStatus, holds
 from clinicops.organizations.models import Centre
 from clinicops.patients.models import Patient, PatientRegistration
-from clinicops.payments.models import Payment
 from clinicops.visits.models import Visit
-
-
-def staff_scope(principal: Principal) -> list[ColumnElement[bool]]:
-    """What a staff member may see: their organization; centre roles their centres; a clinician their own."""
-    if principal.organization_id is None:
-        return [false()]
-    where: list[ColumnElement[bool]] = [Appointment.organization_id == principal.organization_id]
-    own = Appointment.clinician_id == (principal.clinician_id or -1)
-    if principal.only_own_clinician():
-        where.append(own)
-        return where
-    centres = principal.centre_scope()
-    if centres is not None:
-        in_centres = Appointment.centre_id.in_(sorted(centres))
-        where.append(or_(in_centres, own) if principal.clinician_id else in_centres)
-    return where
-
-
-def patient_scope(scope: PatientScope) -> list[ColumnElement[bool]]:
-    """A signed-in patient's own appointments, in the organization their session acts in (authz.patient_scope)."""
-    return scope.of(Appointment)
-
-
-def clinician_scope(principal: Principal) -> list[ColumnElement[bool]]:
-    """Only the signed-in clinician's own appointments (start/end session)."""
-    return [Appointment.organization_id == (principal.organization_id or -1),
-            Appointment.clinician_id == (principal.clinician_id or -1)]
 
 
 async def get(session: AsyncSession, appointment_id: int, scope: list[ColumnElement[bool]], *,
               lock: bool = False) -> Appointment | None:
+    """The appointment if ``scope`` (conditions from ``authz.scopes``: what the caller may read) lets it through."""
     stmt = select(Appointment).where(Appointment.id == appointment_id, *scope)
     if lock:
         # Serialises concurrent writers of one appointment; populate_existing refreshes a row already loaded.
@@ -74,7 +46,7 @@ async def open_hold(session: AsyncSession, *, organization_id: int, patient_id: 
         .where(Appointment.organization_id == organization_id, Appointment.patient_id == patient_id,
                Appointment.clinician_id == clinician_id, Appointment.centre_id == centre_id,
                Appointment.mode == mode, func.timezone(Centre.timezone, Appointment.starts_at) == local_start,
-               Appointment.status == "BOOKED", Appointment.hold_expires_at > now)
+               Appointment.status == AppointmentStatus.BOOKED, Appointment.hold_expires_at > now)
         .with_for_update(of=Appointment))).one_or_none()
     return (row[0], row[1], row[2]) if row is not None else None
 
@@ -139,14 +111,9 @@ async def user_name(session: AsyncSession, user_id: int) -> str | None:
 async def lock_expired_holds(session: AsyncSession, *, now: datetime, limit: int, clinician_id: int | None = None,
                              between: tuple[datetime, datetime] | None = None,
                              except_id: int | None = None) -> list[Appointment]:
-    """BOOKED appointments whose payment hold has lapsed, locked; rows another worker holds are skipped.
-
-    A hold with a successful payment is never released (the payment webhook may simply not have confirmed yet).
-    """
-    paid = exists().where(Payment.appointment_id == Appointment.id, Payment.status == "SUCCESS")
-    stmt = select(Appointment).where(
-        Appointment.status == "BOOKED", Appointment.hold_expires_at.is_not(None),
-        Appointment.hold_expires_at <= now, ~paid)
+    """Appointments whose payment hold has lapsed (``lifecycle.holds``: a paid hold never has), locked; rows another
+    worker holds are skipped."""
+    stmt = select(Appointment).where(text(holds.lapsed_sql(Appointment.__tablename__)).bindparams(now=now))
     if clinician_id is not None:
         stmt = stmt.where(Appointment.clinician_id == clinician_id)
     if between is not None:

@@ -5,24 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments import booking, queries, repository
 from clinicops.appointments.exceptions import AppointmentNotFound, ValidationFailed, missing
 from clinicops.appointments.models import Appointment
 from clinicops.appointments.queries import AppointmentView
-from clinicops.appointments.transitions import change_status
+from clinicops.authz import scopes
 from clinicops.authz.principal import Principal
 from clinicops.config import get_settings
 from clinicops.kit.timezones import utcnow, zone
-
-# What the admin panel's appointment_type means in our model: (mode, kind).
-APPOINTMENT_TYPES = {
-    "IN_PERSON": ("IN_PERSON", "CONSULTATION"),
-    "ONLINE": ("ONLINE", "CONSULTATION"),
-    "FOLLOW_UP": ("IN_PERSON", "FOLLOW_UP"),
-    "INPATIENT_ASSESSMENT": ("IN_PERSON", "INPATIENT_ASSESSMENT"),
-}
+from clinicops.lifecycle import Actor, AppointmentStatus, change_status
+from clinicops.organizations import service as organizations
 
 
 # The staff list's window when no date filter is given: what the admin panel shows (it does not page).
@@ -52,7 +47,7 @@ class ListFilters:
 
 
 def _where(principal: Principal, f: ListFilters) -> list:
-    where = repository.staff_scope(principal) + queries.day_filters(on=f.on, since=f.since, until=f.until)
+    where = [scopes.appointments(principal)] + queries.day_filters(on=f.on, since=f.since, until=f.until)
     for column, value in ((Appointment.centre_id, f.centre_id), (Appointment.clinician_id, f.clinician_id),
                           (Appointment.patient_id, f.patient_id), (Appointment.status, f.status)):
         if value is not None:
@@ -62,10 +57,8 @@ def _where(principal: Principal, f: ListFilters) -> list:
 
 async def organization_today(session: AsyncSession, principal: Principal) -> date:
     """Today in the caller's organization's zone."""
-    from clinicops.organizations.service import get as get_org
-
     assert principal.organization_id is not None
-    return utcnow().astimezone(zone((await get_org(session, principal.organization_id)).timezone)).date()
+    return utcnow().astimezone(zone((await organizations.get(session, principal.organization_id)).timezone)).date()
 
 
 async def list_appointments(session: AsyncSession, principal: Principal, filters: ListFilters
@@ -81,14 +74,14 @@ async def list_appointments(session: AsyncSession, principal: Principal, filters
 
 
 async def _locked(session: AsyncSession, principal: Principal, appointment_id: int) -> Appointment:
-    found = await repository.get(session, appointment_id, repository.staff_scope(principal), lock=True)
+    found = await repository.get(session, appointment_id, [scopes.appointments(principal)], lock=True)
     if found is None:
         raise AppointmentNotFound()
     return found
 
 
 async def get(session: AsyncSession, principal: Principal, appointment_id: int) -> AppointmentView:
-    if await repository.get(session, appointment_id, repository.staff_scope(principal)) is None:
+    if await repository.get(session, appointment_id, [scopes.appointments(principal)]) is None:
         raise AppointmentNotFound()
     found = await queries.view(session, appointment_id)
     assert found is not None
@@ -96,35 +89,29 @@ async def get(session: AsyncSession, principal: Principal, appointment_id: int) 
 
 
 async def history(session: AsyncSession, principal: Principal, appointment_id: int):
-    if await repository.get(session, appointment_id, repository.staff_scope(principal)) is None:
+    if await repository.get(session, appointment_id, [scopes.appointments(principal)]) is None:
         raise AppointmentNotFound()
     return await repository.events_of(session, appointment_id)
 
 
-def appointment_type(value: str, mode: str | None = None) -> tuple[str, str]:
-    """(mode, kind) of an admin-panel appointment_type; a follow-up may say its own mode."""
-    found_mode, kind = APPOINTMENT_TYPES[value]
-    return (mode or found_mode) if kind != "CONSULTATION" else found_mode, kind
-
-
 async def create(session: AsyncSession, principal: Principal, *, patient_id: int, clinician_id: int,
-                 centre_id: int, appointment_type_: str, scheduled_start_at: datetime,
+                 centre_id: int, mode: str, kind: str, scheduled_start_at: datetime,
                  duration_minutes: int | None = None, notes: str | None = None,
-                 parent_appointment_id: int | None = None, mode: str | None = None) -> AppointmentView:
+                 parent_appointment_id: int | None = None) -> AppointmentView:
+    """A staff booking of ``mode`` (IN_PERSON, ONLINE) and ``kind`` (CONSULTATION, FOLLOW_UP...)."""
     assert principal.organization_id is not None
     if not principal.can_access_centre(centre_id):
         raise missing("centre_id", "Centre")
     if await repository.registered_patient(session, principal.organization_id, patient_id) is None:
         raise missing("patient_id", "Patient")
     if parent_appointment_id is not None and await repository.get(
-            session, parent_appointment_id, repository.staff_scope(principal)) is None:
+            session, parent_appointment_id, [scopes.appointments(principal)]) is None:
         raise missing("parent_appointment_id", "Appointment")
-    appointment_mode, kind = appointment_type(appointment_type_, mode)
     booked = await booking.book(
         session, organization_id=principal.organization_id, patient_id=patient_id, clinician_id=clinician_id,
-        centre_id=centre_id, mode=appointment_mode, kind=kind, starts_at=scheduled_start_at,
+        centre_id=centre_id, mode=mode, kind=kind, starts_at=scheduled_start_at,
         duration_minutes=duration_minutes, notes=notes, parent_appointment_id=parent_appointment_id,
-        source=booking.staff_source(principal), actor_user_id=principal.user_id, actor="STAFF",
+        source=booking.staff_source(principal), actor_user_id=principal.user_id, actor=Actor.STAFF,
         hold_minutes=get_settings().staff_hold_minutes)
     return await _view(session, booked.appointment.id)
 
@@ -137,10 +124,10 @@ async def _view(session: AsyncSession, appointment_id: int) -> AppointmentView:
 
 async def set_status(session: AsyncSession, principal: Principal, appointment_id: int, *, status: str,
                      reason: str | None = None) -> AppointmentView:
-    if status == "RESCHEDULED":
+    if status == AppointmentStatus.RESCHEDULED:
         raise ValidationFailed("status", "To reschedule, send the new scheduled_start_at")
     appointment = await _locked(session, principal, appointment_id)
-    await change_status(session, appointment, status, actor_user_id=principal.user_id, actor="STAFF",
+    await change_status(session, appointment, status, actor_user_id=principal.user_id, actor=Actor.STAFF,
                         reason=reason)
     return await _view(session, appointment.id)
 
@@ -180,40 +167,20 @@ async def reschedule(session: AsyncSession, principal: Principal, appointment_id
 
     The row is locked first, then the clinician's time (the lock every booking takes) before the first write, so
     concurrent moves and bookings into one slot queue instead of deadlocking; a refused new time changes nothing.
-    The patient is told (old and new time), and an ONLINE appointment gets a Meet link for its new time.
+    The patient is told (old and new time), and an ONLINE appointment gets a Meet link for its new time (the
+    effects of a move, ``lifecycle.effects``).
     """
     appointment = await _locked(session, principal, appointment_id)
-    moved = await booking.move(session, appointment, starts_at=scheduled_start_at, actor_user_id=principal.user_id,
-                               actor="STAFF", duration_minutes=duration_minutes, notes=notes, reason=reason)
-    await _after_reschedule(session, moved)
+    await booking.move(session, appointment, starts_at=scheduled_start_at, actor_user_id=principal.user_id,
+                       actor=Actor.STAFF, duration_minutes=duration_minutes, notes=notes, reason=reason)
     return await _view(session, appointment.id)
-
-
-@dataclass(frozen=True)
-class _Before:
-    """The appointment as it was before a move, for the rescheduled message (its old time)."""
-
-    id: int
-    starts_at: datetime
-    ends_at: datetime | None
-
-
-async def _after_reschedule(session: AsyncSession, moved: booking.Moved) -> None:
-    from clinicops.messaging import notify
-    from clinicops.video import service as video
-
-    appointment = moved.appointment
-    # the notice first: it withdraws what was queued for the old time, then the new time's Meet link is made
-    await notify.appointment_rescheduled(session, _Before(appointment.id, moved.from_starts_at, moved.from_ends_at),
-                                         appointment)
-    await video.on_rescheduled(session, appointment)
 
 
 async def cancel(session: AsyncSession, principal: Principal, appointment_id: int, *,
                  reason: str | None) -> AppointmentView:
     appointment = await _locked(session, principal, appointment_id)
-    await change_status(session, appointment, "CANCELLED", actor_user_id=principal.user_id, actor="STAFF",
-                        reason=reason or "Cancelled by staff")
+    await change_status(session, appointment, AppointmentStatus.CANCELLED, actor_user_id=principal.user_id,
+                        actor=Actor.STAFF, reason=reason or "Cancelled by staff")
     return await _view(session, appointment.id)
 
 
@@ -224,20 +191,12 @@ async def cancel(session: AsyncSession, principal: Principal, appointment_id: in
 async def my_appointments(session: AsyncSession, principal: Principal) -> dict[str, list[AppointmentView]]:
     """Today, upcoming and recent past appointments of the signed-in clinician, each day in its centre's zone
     (an appointment's day and "today" are read in the same zone, whatever the organization's own zone is)."""
-    from sqlalchemy import func
-
-    own = repository.clinician_scope(principal) + [Appointment.status != "RESCHEDULED"]
+    own = [scopes.sessions(principal)] + [Appointment.status != AppointmentStatus.RESCHEDULED]
     day, today = queries.local_date(), queries.local_date(func.now())
     current = await queries.views(session, own + [day == today], newest_first=False)
     upcoming = await queries.views(session, own + [day > today], limit=200, newest_first=False)
     past = await queries.views(session, own + [day < today], limit=100)
     return {"current": current, "upcoming": upcoming, "past": past}
-
-
-# The clinician dashboard's tiles, each counting what clicking it lists (the admin panel's own grouping).
-DASHBOARD_TILES = {"waiting": ("BOOKED", "CONFIRMED"), "ongoing": ("IN_PROGRESS",), "confirmed": ("CONFIRMED",),
-                   "completed": ("COMPLETED",), "cancelled": ("CANCELLED",), "booked": ("BOOKED",),
-                   "checkedIn": ("CHECKED_IN",), "noShow": ("NO_SHOW",)}
 
 
 async def _dashboard_days(session: AsyncSession, principal: Principal, since: date | None,
@@ -247,19 +206,18 @@ async def _dashboard_days(session: AsyncSession, principal: Principal, since: da
         today = await organization_today(session, principal)
         since, until = since or until or today, until or since or today
     if until < since:
-        raise ValidationFailed("endDate", "endDate must not be before startDate")
+        raise ValidationFailed("end_date", "end_date must not be before start_date")
     if (until - since).days + 1 > DASHBOARD_MAX_DAYS:
-        raise ValidationFailed("endDate", f"The range may cover at most {DASHBOARD_MAX_DAYS} days")
-    return (repository.clinician_scope(principal) + [Appointment.status != "RESCHEDULED"]
+        raise ValidationFailed("end_date", f"The range may cover at most {DASHBOARD_MAX_DAYS} days")
+    return ([scopes.sessions(principal)] + [Appointment.status != AppointmentStatus.RESCHEDULED]
             + queries.day_filters(on=None, since=since, until=until))
 
 
 async def dashboard_stats(session: AsyncSession, principal: Principal, *, since: date | None,
                           until: date | None) -> dict[str, int]:
-    """Counts for the clinician's dashboard tiles: ``total`` and one per :data:`DASHBOARD_TILES` entry."""
-    counts = await queries.status_counts(session, await _dashboard_days(session, principal, since, until))
-    return {"total": sum(counts.values())} | {
-        tile: sum(counts.get(status, 0) for status in statuses) for tile, statuses in DASHBOARD_TILES.items()}
+    """The signed-in clinician's appointments of the range, counted per status (a surface groups them into its
+    dashboard's tiles)."""
+    return await queries.status_counts(session, await _dashboard_days(session, principal, since, until))
 
 
 async def dashboard_appointments(session: AsyncSession, principal: Principal, *, since: date | None,
@@ -274,7 +232,7 @@ async def dashboard_appointments(session: AsyncSession, principal: Principal, *,
 
 
 async def _own_locked(session: AsyncSession, principal: Principal, appointment_id: int) -> Appointment:
-    found = await repository.get(session, appointment_id, repository.clinician_scope(principal), lock=True)
+    found = await repository.get(session, appointment_id, [scopes.sessions(principal)], lock=True)
     if found is None:
         raise AppointmentNotFound()
     return found
@@ -282,13 +240,13 @@ async def _own_locked(session: AsyncSession, principal: Principal, appointment_i
 
 async def start_session(session: AsyncSession, principal: Principal, appointment_id: int) -> AppointmentView:
     appointment = await _own_locked(session, principal, appointment_id)
-    await change_status(session, appointment, "IN_PROGRESS", actor_user_id=principal.user_id, actor="CLINICIAN",
-                        reason="Session started")
+    await change_status(session, appointment, AppointmentStatus.IN_PROGRESS, actor_user_id=principal.user_id,
+                        actor=Actor.CLINICIAN, reason="Session started")
     return await _view(session, appointment.id)
 
 
 async def end_session(session: AsyncSession, principal: Principal, appointment_id: int) -> AppointmentView:
     appointment = await _own_locked(session, principal, appointment_id)
-    await change_status(session, appointment, "COMPLETED", actor_user_id=principal.user_id, actor="CLINICIAN",
-                        reason="Session ended")
+    await change_status(session, appointment, AppointmentStatus.COMPLETED, actor_user_id=principal.user_id,
+                        actor=Actor.CLINICIAN, reason="Session ended")
     return await _view(session, appointment.id)

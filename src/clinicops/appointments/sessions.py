@@ -17,9 +17,11 @@ from clinicops.appointments import repository
 from clinicops.appointments.exceptions import AppointmentNotFound, ValidationFailed
 from clinicops.appointments.models import Appointment
 from clinicops.audit import service as audit
+from clinicops.authz import scopes
 from clinicops.authz.principal import Principal
 from clinicops.errors import NotFound
 from clinicops.kit.timezones import utcnow, zone
+from clinicops.lifecycle import AppointmentStatus
 from clinicops.visits.models import Visit
 
 NOTES_MAX = 10_000
@@ -32,7 +34,7 @@ class SessionNote:
 
 
 async def _own(session: AsyncSession, principal: Principal, appointment_id: int) -> Appointment:
-    found = await repository.get(session, appointment_id, repository.clinician_scope(principal), lock=True)
+    found = await repository.get(session, appointment_id, [scopes.sessions(principal)], lock=True)
     if found is None:
         raise AppointmentNotFound()
     return found
@@ -48,7 +50,7 @@ async def _visit(session: AsyncSession, appointment: Appointment) -> Visit:
     return await repository.add_visit(session, Visit(
         organization_id=appointment.organization_id, appointment_id=appointment.id,
         clinician_id=appointment.clinician_id, patient_id=appointment.patient_id, visit_date=day,
-        status="COMPLETED" if appointment.status == "COMPLETED" else "IN_PROGRESS"))
+        status="COMPLETED" if appointment.status == AppointmentStatus.COMPLETED else "IN_PROGRESS"))
 
 
 def _text(value: str | None, field: str, *, required: bool) -> str | None:
@@ -82,7 +84,7 @@ async def earlier_notes(session: AsyncSession, principal: Principal, appointment
     """
     appointment = await _own(session, principal, appointment_id)
     if patient_id is not None and patient_id != appointment.patient_id:
-        raise NotFound("Patient not found", details=[{"field": "patientId", "message": "Patient not found"}])
+        raise NotFound("Patient not found", details=[{"field": "patient_id", "message": "Patient not found"}])
     rows = await repository.earlier_visits(session, appointment)
     await audit.record(session, principal, action="visit.notes.read", resource_type="appointment",
                        resource_id=appointment.id, patient_id=appointment.patient_id,

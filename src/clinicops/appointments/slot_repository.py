@@ -5,8 +5,8 @@ one ``UNION ALL`` (tagged by their first column; the appointments aggregated int
 list or a 61-day calendar costs one round trip.
 Everything is filtered by organization: a clinician or centre of another organization simply is not found.
 
-An unpaid hold past its expiry no longer occupies its slot (booking releases it first, see ``holds``), unless a
-successful payment exists for it (the release job never cancels those either).
+A lapsed unpaid hold no longer occupies its slot (booking releases it first, see ``holds``); when a hold has lapsed
+is the one rule of ``lifecycle.holds`` (never while a successful payment exists for it).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from clinicops.appointments.models import RELEASED_STATUSES
 from clinicops.appointments.slot_engine import DateException, Rule, Schedule
 from clinicops.errors import NotFound
 from clinicops.kit.timezones import UTC
+from clinicops.lifecycle import holds
 
 _RELEASED = ", ".join(f"'{s}'" for s in RELEASED_STATUSES)
 
@@ -59,8 +60,7 @@ SELECT 'A', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   FROM appointments a JOIN cl ON a.clinician_id = cl.id
  WHERE a.organization_id = (SELECT id FROM org) AND a.starts_at IS NOT NULL
    AND a.status NOT IN ({released})
-   AND NOT (a.status = 'BOOKED' AND a.hold_expires_at IS NOT NULL AND a.hold_expires_at <= :now
-            AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.appointment_id = a.id AND p.status = 'SUCCESS'))
+   AND NOT {lapsed}
    AND a.starts_at >= :scan_from AND a.starts_at < :scan_to AND a.ends_at > :busy_from
 """
 
@@ -77,7 +77,7 @@ _ALL_CENTRES = {"centre_filter": "ce.id IN (SELECT centre_id FROM availability_r
 def _statement(by_slug: bool, one_centre: bool):
     org_filter = "slug = :org_slug" if by_slug else "id = :organization_id"
     parts = _ONE_CENTRE if one_centre else _ALL_CENTRES
-    return text(_SQL.format(org_filter=org_filter, released=_RELEASED, **parts))
+    return text(_SQL.format(org_filter=org_filter, released=_RELEASED, lapsed=holds.lapsed_sql("a"), **parts))
 
 
 async def load_schedule(session: AsyncSession, *, clinician_id: int, centre_id: int | None, first_day: date,

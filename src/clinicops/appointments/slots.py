@@ -18,9 +18,9 @@ from clinicops.appointments import slot_engine as engine
 from clinicops.appointments.slot_repository import load_schedule
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.models import Clinician
-from clinicops.config import get_settings
 from clinicops.errors import NotFound, SlotUnavailable, ValidationFailed
 from clinicops.kit.timezones import UTC, utcnow
+from clinicops.organizations.keys import OrganizationKey
 from clinicops.organizations.models import Centre
 
 MAX_RANGE_DAYS = 62  # the patient website asks for today .. today + 60
@@ -163,11 +163,12 @@ async def _clinician_and_centre(session: AsyncSession, organization_id: int, cli
 
 # --- use cases behind the HTTP routes -------------------------------------------------------------------------
 
-async def public_day(session: AsyncSession, *, clinician_id: int, centre_id: int, day: date, mode: str | None,
-                     now: datetime | None = None) -> PublicDay:
-    """The patient website's slot list: upcoming slots, free or booked; blocked hours are simply not offered."""
+async def public_day(session: AsyncSession, *, organization: OrganizationKey, clinician_id: int, centre_id: int,
+                     day: date, mode: str | None, now: datetime | None = None) -> PublicDay:
+    """The patient website's slot list: upcoming slots, free or booked; blocked hours are simply not offered.
+    An organization that is not active offers none (404), like an unknown one."""
     current = now or utcnow()
-    schedule = await load_schedule(session, organization_slug=get_settings().default_organization,
+    schedule = await load_schedule(session, organization_id=organization.id, organization_slug=organization.slug,
                                    clinician_id=clinician_id, centre_id=centre_id, first_day=day, last_day=day,
                                    now=current)
     clock = engine.DayClock(ZoneInfo(schedule.centres[centre_id]), day)
@@ -175,12 +176,13 @@ async def public_day(session: AsyncSession, *, clinician_id: int, centre_id: int
     return PublicDay(day, clock, [s for s in raw if not s.past and s.status != engine.BLOCKED])
 
 
-async def public_dates(session: AsyncSession, *, clinician_id: int, centre_id: int, first_day: date,
-                       last_day: date, mode: str | None, now: datetime | None = None) -> list[DateSummary]:
+async def public_dates(session: AsyncSession, *, organization: OrganizationKey, clinician_id: int, centre_id: int,
+                       first_day: date, last_day: date, mode: str | None, now: datetime | None = None
+                       ) -> list[DateSummary]:
     """Dates of the range that still have a free slot, computed in one pass over one query's rows."""
     check_range(first_day, last_day)
     current = now or utcnow()
-    schedule = await load_schedule(session, organization_slug=get_settings().default_organization,
+    schedule = await load_schedule(session, organization_id=organization.id, organization_slug=organization.slug,
                                    clinician_id=clinician_id, centre_id=centre_id, first_day=first_day,
                                    last_day=last_day, now=current)
     tz, now_s = ZoneInfo(schedule.centres[centre_id]), _now_s(current)
@@ -198,11 +200,13 @@ async def staff_day(session: AsyncSession, principal: Principal, *, clinician_id
                     day: date, mode: str | None, include_past: bool, grid: bool) -> DayView:
     """Slots for staff; the grid (which names booked appointments) only within the caller's centres.
 
-    A clinician without a desk role sees only their own grid; desk roles see the centres they work at.
+    A clinician sees their own grid everywhere, desk roles the centres they work at (``authz.scopes``: a clinician
+    who also runs a centre sees both); a clinician without a desk role sees no one else's grid.
     """
-    if grid and principal.only_own_clinician() and principal.clinician_id != clinician_id:
+    own = principal.own_clinician_id is not None and principal.own_clinician_id == clinician_id
+    if grid and not own and principal.only_own_clinician():
         raise NotFound("Clinician not found")
-    scope = None if (not grid or principal.only_own_clinician()) else principal.centre_scope()
+    scope = None if (not grid or own) else principal.centre_scope()
     if scope is not None and centre_id is not None and centre_id not in scope:
         raise NotFound("Centre not found")
     assert principal.organization_id is not None
@@ -225,28 +229,29 @@ async def staff_day(session: AsyncSession, principal: Principal, *, clinician_id
     return DayView(day, zones, found)
 
 
-def check_range(first_day: date, last_day: date, *, last_field: str = "endDate") -> None:
+def check_range(first_day: date, last_day: date, *, last_field: str = "end_date") -> None:
     """A range of dates a slot list may cover: in order, at most :data:`MAX_RANGE_DAYS` days (else 422)."""
     if last_day < first_day:
-        raise ValidationFailed(last_field, f"{last_field} must not be before startDate")
+        raise ValidationFailed(last_field, f"{last_field} must not be before start_date")
     if (last_day - first_day).days + 1 > MAX_RANGE_DAYS:
         raise ValidationFailed(last_field, f"The range may cover at most {MAX_RANGE_DAYS} days")
 
 
-async def staff_range(session: AsyncSession, organization_id: int, *, clinician_id: int, centre_id: int | None,
-                      first_day: date, last_day: date, mode: str | None, now: datetime | None = None
-                      ) -> list[DayView]:
+async def staff_range(session: AsyncSession, organization: OrganizationKey, *, clinician_id: int,
+                      centre_id: int | None, first_day: date, last_day: date, mode: str | None,
+                      now: datetime | None = None) -> list[DayView]:
     """The staff booking wizard's slots for a range of the centres' dates: every upcoming slot with its status
     (available, booked or blocked), from one query over the whole range.
 
     ``centre_id`` None: every active centre where the clinician has rules or extra hours. A clinician or centre
-    outside ``organization_id`` is not found (404). It holds no patient data (a slot says booked, never by whom),
+    outside ``organization`` is not found (404). It holds no patient data (a slot says booked, never by whom),
     so the admin panel's clinician page, which asks without a token, gets the public organization's.
     """
     check_range(first_day, last_day)
     current = now or utcnow()
-    schedule = await load_schedule(session, organization_id=organization_id, clinician_id=clinician_id,
-                                   centre_id=centre_id, first_day=first_day, last_day=last_day, now=current)
+    schedule = await load_schedule(session, organization_id=organization.id, organization_slug=organization.slug,
+                                   clinician_id=clinician_id, centre_id=centre_id, first_day=first_day,
+                                   last_day=last_day, now=current)
     zones, now_s = {c: ZoneInfo(z) for c, z in schedule.centres.items()}, _now_s(current)
     days: list[DayView] = []
     day = first_day

@@ -15,6 +15,7 @@ from clinicops.auth import otp, ratelimit, repository, sessions
 from clinicops.auth.exceptions import AccountDisabled, InvalidCredentials, WrongAccountType
 from clinicops.auth.models import User
 from clinicops.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from clinicops.auth.repository import IdentityRow
 from clinicops.authz.principal import Principal
 from clinicops.config import get_settings
 from clinicops.db import keep_changes_on_error
@@ -22,7 +23,7 @@ from clinicops.errors import NotFound, Unauthorized
 from clinicops.kit import phones
 from clinicops.kit.timezones import utcnow
 from clinicops.logging import get_logger
-from clinicops.organizations import service as organizations
+from clinicops.organizations.models import Organization
 from clinicops.patients import registry
 from clinicops.patients.models import Patient
 
@@ -48,6 +49,14 @@ class StaffProfile:
     user: User
     roles: list[tuple[str, int | None]]
     clinician_id: int | None
+
+
+# --- the caller of a request ---
+
+async def identity(session: AsyncSession, user_id: int, session_family: str | None) -> IdentityRow | None:
+    """Who an access token names: the user, their roles, and whether the session it belongs to is still live
+    (one query per authenticated request)."""
+    return await repository.load_identity(session, user_id, session_family)
 
 
 # --- limits shared by every sign-in ---
@@ -114,40 +123,44 @@ async def _begin(session: AsyncSession, user: User, client: Client) -> sessions.
 
 # --- staff ---
 
-async def send_staff_otp(session: AsyncSession, *, phone: str, client: Client) -> int:
-    """Same reply and nearly the same work for every phone; the code goes out only to an active staff member."""
-    org = await organizations.public_organization(session)
-    user = await repository.staff_by_phone(session, org.id, phone)
+async def send_staff_otp(session: AsyncSession, *, organization: Organization, phone: str, client: Client) -> int:
+    """Same reply and nearly the same work for every phone; the code goes out only to an active staff member of
+    ``organization`` (the one the surface serves: phones identify staff within an organization)."""
+    user = await repository.staff_by_phone(session, organization.id, phone)
     deliver = user is not None and user.is_active
-    return await otp.send(session, phone=phone, purpose=otp.STAFF_LOGIN, ip=client.ip, organization_id=org.id,
-                          organization_name=org.name, deliver=deliver)
+    return await otp.send(session, phone=phone, purpose=otp.STAFF_LOGIN, ip=client.ip,
+                          organization_id=organization.id, organization_name=organization.name, deliver=deliver)
 
 
-async def staff_login_otp(session: AsyncSession, *, phone: str, code: str, client: Client) -> StaffSignIn:
+async def staff_login_otp(session: AsyncSession, *, organization: Organization, phone: str, code: str,
+                          client: Client) -> StaffSignIn:
     await admit_attempt(session, client, None)
     await otp.verify(session, phone=phone, purpose=otp.STAFF_LOGIN, code=code)
-    org = await organizations.public_organization(session)
-    user = await repository.staff_by_phone(session, org.id, phone)
+    user = await repository.staff_by_phone(session, organization.id, phone)
     if user is None:  # a code issued to a phone that is not (or no longer) staff
         raise InvalidCredentials()
     user = _usable(user, "STAFF")
     return StaffSignIn(user, await _begin(session, user, client))
 
 
-async def _account_for_phone(session: AsyncSession, phone: str) -> User | None:
-    """Staff of the served organization first; else a patient, so a patient can be told this sign-in is not theirs."""
-    org = await organizations.public_organization(session)
-    return await repository.staff_by_phone(session, org.id, phone) or await repository.patient_user_by_phone(
+async def _account_for_phone(session: AsyncSession, organization: Organization, phone: str) -> User | None:
+    """Staff of the organization first; else a patient, so a patient can be told this sign-in is not theirs."""
+    return await repository.staff_by_phone(session, organization.id, phone) or await repository.patient_user_by_phone(
         session, phone)
 
 
 async def staff_login_password(session: AsyncSession, *, password: str, client: Client, phone: str | None = None,
-                               username: str | None = None) -> StaffSignIn:
-    """Phone + password or username + password."""
+                               username: str | None = None, organization: Organization | None = None) -> StaffSignIn:
+    """Phone + password (staff of ``organization``: a phone identifies staff within one) or username + password
+    (usernames are unique across organizations)."""
     account = f"phone:{phone}" if phone else f"user:{(username or '').lower()}"
     failures = await admit_attempt(session, client, account)
-    user = (await _account_for_phone(session, phone) if phone
-            else await repository.user_by_username(session, username or ""))
+    if phone:
+        if organization is None:
+            raise ValueError("a phone sign-in names the organization it signs in to")
+        user = await _account_for_phone(session, organization, phone)
+    else:
+        user = await repository.user_by_username(session, username or "")
     user = _usable(await verify_secret(session, user, password, failures), "STAFF")
     return StaffSignIn(user, await _begin(session, user, client))
 
@@ -207,35 +220,34 @@ class PatientSignIn:
         return not (self.patient.first_name or "").strip()
 
 
-async def send_patient_otp(session: AsyncSession, *, phone: str, client: Client) -> int:
-    """Every phone gets a code (an unknown one signs up by verifying it), so the reply cannot differ."""
-    org = await organizations.public_organization(session)
-    return await otp.send(session, phone=phone, purpose=otp.PATIENT_LOGIN, ip=client.ip, organization_id=org.id,
-                          organization_name=org.name)
+async def send_patient_otp(session: AsyncSession, *, organization: Organization, phone: str, client: Client) -> int:
+    """Every phone gets a code (an unknown one signs up by verifying it), so the reply cannot differ. The message
+    names ``organization``, the one whose patient website asks."""
+    return await otp.send(session, phone=phone, purpose=otp.PATIENT_LOGIN, ip=client.ip,
+                          organization_id=organization.id, organization_name=organization.name)
 
 
-async def patient_verify_otp(session: AsyncSession, *, phone: str, code: str, details: PatientDetails,
-                             client: Client) -> PatientSignIn:
+async def patient_verify_otp(session: AsyncSession, *, organization: Organization, phone: str, code: str,
+                             details: PatientDetails, client: Client) -> PatientSignIn:
+    """Sign in (or sign up) by code; the patient is registered with ``organization``, whose website asks."""
     await admit_attempt(session, client, None)
     await otp.verify(session, phone=phone, purpose=otp.PATIENT_LOGIN, code=code)
-    org = await organizations.public_organization(session)
     patient, created = await registry.find_or_create(
-        session, phone=phone, organization_id=org.id, first_name=details.first_name, last_name=details.last_name,
-        email=details.email, source="WEB_PATIENT")
+        session, phone=phone, organization_id=organization.id, first_name=details.first_name,
+        last_name=details.last_name, email=details.email, source="WEB_PATIENT")
     _fill_gaps(patient, details)
     return await _patient_session(session, patient, created, client)
 
 
-async def patient_login_password(session: AsyncSession, *, username: str, password: str,
-                                 client: Client) -> PatientSignIn:
-    """``username`` is a username or the patient's phone."""
+async def patient_login_password(session: AsyncSession, *, organization: Organization, username: str,
+                                 password: str, client: Client) -> PatientSignIn:
+    """``username`` is a username or the patient's phone; the patient is registered with ``organization``."""
     phone = _as_phone(username)
     failures = await admit_attempt(session, client, f"patient:{phone or username.lower()}")
     user = (await repository.patient_user_by_phone(session, phone) if phone
             else await repository.user_by_username(session, username))
     user = _usable(await verify_secret(session, user, password, failures), "PATIENT")
-    org = await organizations.public_organization(session)
-    patient, _ = await registry.find_or_create(session, phone=user.phone, organization_id=org.id,
+    patient, _ = await registry.find_or_create(session, phone=user.phone, organization_id=organization.id,
                                                source="WEB_PATIENT")
     return await _patient_session(session, patient, False, client)
 

@@ -47,14 +47,11 @@ class Tokens:
     identity: IdentityRow  # the signed-in user as the access token describes them (roles, clinician id)
 
 
-def access_claims(identity: IdentityRow) -> dict:
-    """What the admin panel reads from the token payload (the database stays the authority on each request)."""
-    claims: dict = {"roles": sorted({name for name, _ in identity.roles}), "organizationId": identity.organization_id}
-    if identity.clinician_id is not None:
-        claims["clinicianId"] = identity.clinician_id
-    if identity.patient_id is not None:
-        claims["patientId"] = identity.patient_id
-    return claims
+def subject_of(identity: IdentityRow) -> tokens.Subject:
+    """Who the access token says the user is (the database stays the authority on each request)."""
+    return tokens.Subject(roles=sorted({name for name, _ in identity.roles}),
+                          organization_id=identity.organization_id, clinician_id=identity.clinician_id,
+                          patient_id=identity.patient_id)
 
 
 async def _live_identity(session: AsyncSession, user_id: int, user_type: str | None) -> IdentityRow:
@@ -69,7 +66,7 @@ async def _live_identity(session: AsyncSession, user_id: int, user_type: str | N
 def _access_token(identity: IdentityRow, family_id: str) -> tuple[str, datetime]:
     return tokens.issue_access_token(get_settings(), user_id=identity.user_id, user_type=identity.user_type,
                                      token_version=identity.token_version, session_family=family_id,
-                                     extra=access_claims(identity))
+                                     subject=subject_of(identity))
 
 
 async def _new_row(session: AsyncSession, *, user_id: int, family_id: str, expires_at: datetime, policy: str,
@@ -115,7 +112,7 @@ async def refresh(session: AsyncSession, refresh_token: str, *, surface: str, us
     """Exchange a refresh token for a new access token (and, under ROTATING, a new refresh token).
 
     The access token is built from the identity as it is now (roles, clinician id), never copied from the old
-    token, so a refreshed clinician keeps ``clinicianId``. ``user_type`` refuses the other kind of account.
+    token, so a refreshed clinician keeps their clinician id. ``user_type`` refuses the other kind of account.
     """
     row = await _row_for(session, refresh_token, surface)
     if row.revoked_at is not None or row.expires_at <= utcnow():

@@ -17,7 +17,7 @@ from clinicops.auth import sessions
 from clinicops.auth import staff_repository as repository
 from clinicops.auth.models import User
 from clinicops.auth.passwords import hash_password
-from clinicops.authz.principal import ROLE_IDS, Principal, Role
+from clinicops.authz.principal import Principal, Role
 from clinicops.errors import Conflict, Duplicate, Forbidden, NotFound, ValidationFailed
 from clinicops.organizations import repository as centres
 
@@ -32,23 +32,6 @@ class StaffView:
     roles: list[tuple[str, int | None]]
     clinician_id: int | None
     centre_names: dict[int, str] = field(default_factory=dict)
-
-
-def parse_role(value: Any) -> Role:
-    """A role by name (any case) or by the admin panel's id (1..6)."""
-    if isinstance(value, bool):
-        raise ValueError("role must be a role name or id")
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        role = ROLE_IDS.get(int(value))
-        if role is None:
-            raise ValueError("role id must be between 1 and 6")
-        return role
-    if isinstance(value, str):
-        try:
-            return Role(value.strip().upper().replace("-", "_").replace(" ", "_"))
-        except ValueError:
-            pass
-    raise ValueError(f"role must be one of {', '.join(r.value for r in Role)}")
 
 
 def _may_grant(principal: Principal, role: Role) -> bool:
@@ -98,17 +81,18 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: int) ->
 async def _check_role(session: AsyncSession, principal: Principal, role: Role, centre_ids: list[int]) -> list[int]:
     """The centre ids to store for ``role`` (validated to be this organization's live centres)."""
     if role == Role.CLINICIAN:
-        raise ValidationFailed("role", "create and manage clinicians through /api/clinicians")
+        raise ValidationFailed("role", "clinicians are created and managed with their clinician profile",
+                               reason="staff.clinician_role")
     if not _may_grant(principal, role):
         raise Forbidden("Your role does not allow granting this role")
     wanted = sorted(set(centre_ids))
     assert principal.organization_id is not None
     known = await centres.existing_centre_ids(session, principal.organization_id, set(wanted))
     if set(wanted) - known:
-        raise ValidationFailed("centreIds", "unknown centre id: "
+        raise ValidationFailed("centre_ids", "unknown centre id: "
                                + ", ".join(str(c) for c in sorted(set(wanted) - known)))
     if role in CENTRE_BOUND and not wanted:
-        raise ValidationFailed("centreIds", f"a {role.value} must be assigned at least one centre")
+        raise ValidationFailed("centre_ids", f"a {role.value} must be assigned at least one centre")
     return [] if role == Role.ADMIN else wanted
 
 
@@ -157,7 +141,8 @@ async def _apply_role_change(session: AsyncSession, principal: Principal, view: 
     if view.user.id == principal.user_id:
         raise Forbidden("You cannot change your own role or centres")
     if Role.CLINICIAN in {Role(r) for r, _ in view.roles}:
-        raise ValidationFailed("role", "a clinician's role and centres are managed through /api/clinicians")
+        raise ValidationFailed("role", "a clinician's role and centres are managed with their clinician profile",
+                               reason="staff.clinician_role_change")
     stored = await _check_role(session, principal, role, centre_ids)
     await repository.replace_roles(session, view.user.id, role.value, stored)
     return True
@@ -172,7 +157,7 @@ async def update_user(session: AsyncSession, principal: Principal, user_id: int,
         raise Forbidden("You cannot deactivate your own account")
     for required in ("full_name", "phone"):
         if required in changes and not changes[required]:
-            raise ValidationFailed("phone" if required == "phone" else "fullName", f"{required} cannot be empty")
+            raise ValidationFailed(required, f"{required} cannot be empty")
     await _check_unique(session, user.organization_id, phone=changes.get("phone"),
                         username=changes.get("username"), except_id=user.id)
     revoke: list[str] = []
@@ -209,8 +194,8 @@ async def _restore(session: AsyncSession, user: User) -> StaffView:
     old sessions stay revoked (the delete bumped ``token_version``)."""
     clinician_id = await repository.deleted_clinician_of(session, user.id)
     if clinician_id is not None:
-        raise Conflict(f"This user is a deleted clinician; restore them with "
-                       f"PATCH /api/clinicians/{clinician_id}/toggle-active")
+        raise Conflict("This user is a deleted clinician; restore them as a clinician",
+                       reason="staff.restore_deleted_clinician", params={"clinician_id": clinician_id})
     await _check_unique(session, user.organization_id, phone=user.phone, username=user.username,
                         except_id=user.id)
     user.is_deleted = False
@@ -224,7 +209,7 @@ async def delete_user(session: AsyncSession, principal: Principal, user_id: int)
     if view.user.id == principal.user_id:
         raise Forbidden("You cannot delete your own account")
     if view.clinician_id is not None:
-        raise Conflict("This user is a clinician; delete them through /api/clinicians")
+        raise Conflict("This user is a clinician; delete them as a clinician", reason="staff.delete_clinician")
     view.user.is_deleted = True
     view.user.is_active = False
     await session.flush()

@@ -1,4 +1,9 @@
-"""Signed access and refresh tokens: separate secrets, pinned algorithm, iss/aud/typ checked."""
+"""Signed access and refresh tokens: separate secrets, pinned algorithm, iss/aud/typ checked.
+
+The payload is a token format, like a provider's, and it is spelled in this module only: the registered claims
+(``sub``, ``iss``, ``aud``, ``iat``, ``exp``, ``jti``), our short ones (``typ``, ``ver``, ``sid``) and, in
+:data:`CLAIMS`, the names under which the access token tells its reader who it describes.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,36 @@ ALGORITHM = "HS256"
 
 class InvalidToken(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class ClaimNames:
+    """Where the access token puts what its reader may show (the database stays the authority on each request)."""
+
+    user_id: str
+    user_type: str
+    roles: str
+    organization_id: str
+    clinician_id: str
+    patient_id: str
+
+
+# The names hospital-api-reference.md documents for the token ("Payload used by the admin panel: userId,
+# userType, roles, clinicianId"), which the sign-in tests hold it to; the shipped front ends do not decode the
+# token today, but the chain's documents promise these names, so they stay. The clinic guide documents another
+# payload (section 3.2); it becomes a second ClaimNames when that surface signs users in.
+CLAIMS = ClaimNames(user_id="userId", user_type="userType", roles="roles", organization_id="organizationId",
+                    clinician_id="clinicianId", patient_id="patientId")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a session's access token describes."""
+
+    roles: list[str]
+    organization_id: int | None
+    clinician_id: int | None = None
+    patient_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,15 +81,26 @@ def _decode(token: str, secret: str, settings: Settings, typ: str) -> dict[str, 
     return claims
 
 
+def _described(subject: Subject | None) -> dict[str, Any]:
+    if subject is None:
+        return {}
+    claims: dict[str, Any] = {CLAIMS.roles: subject.roles, CLAIMS.organization_id: subject.organization_id}
+    if subject.clinician_id is not None:
+        claims[CLAIMS.clinician_id] = subject.clinician_id
+    if subject.patient_id is not None:
+        claims[CLAIMS.patient_id] = subject.patient_id
+    return claims
+
+
 def issue_access_token(settings: Settings, *, user_id: int, user_type: str, token_version: int,
-                       session_family: str | None, extra: dict[str, Any] | None = None) -> tuple[str, datetime]:
+                       session_family: str | None, subject: Subject | None = None) -> tuple[str, datetime]:
     now = utcnow()
     expires_at = now + timedelta(seconds=settings.jwt_access_ttl)
     claims = {
-        **(extra or {}),
+        **_described(subject),
         "sub": str(user_id), "typ": "access", "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
         "iat": int(now.timestamp()), "exp": int(expires_at.timestamp()), "jti": secrets.token_hex(8),
-        "ver": token_version, "sid": session_family, "userId": user_id, "userType": user_type,
+        "ver": token_version, "sid": session_family, CLAIMS.user_id: user_id, CLAIMS.user_type: user_type,
     }
     return _encode(claims, settings.jwt_access_secret), expires_at
 
@@ -62,7 +108,7 @@ def issue_access_token(settings: Settings, *, user_id: int, user_type: str, toke
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     claims = _decode(token, settings.jwt_access_secret, settings, "access")
     try:
-        return AccessClaims(user_id=int(claims["sub"]), user_type=str(claims.get("userType", "")),
+        return AccessClaims(user_id=int(claims["sub"]), user_type=str(claims.get(CLAIMS.user_type, "")),
                             token_version=int(claims.get("ver", 0)), session_family=claims.get("sid"), raw=claims)
     except (TypeError, ValueError) as exc:
         raise InvalidToken("malformed claims") from exc

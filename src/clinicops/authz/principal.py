@@ -15,11 +15,8 @@ class Role(StrEnum):
     FRONT_DESK = "FRONT_DESK"
 
 
-ROLE_IDS = {1: Role.ADMIN, 2: Role.MANAGER, 3: Role.CENTRE_MANAGER, 4: Role.CLINICIAN,
-            5: Role.CARE_COORDINATOR, 6: Role.FRONT_DESK}
 ORG_WIDE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 DESK_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER, Role.CARE_COORDINATOR, Role.FRONT_DESK})
-ALL_STAFF = frozenset(Role)
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,11 @@ class Principal:
             if role != Role.CLINICIAN and scope:
                 centres |= scope
         return frozenset(centres)
+
+    @property
+    def own_clinician_id(self) -> int | None:
+        """The clinician whose own appointments this principal sees wherever they are (a CLINICIAN), or None."""
+        return self.clinician_id if Role.CLINICIAN in self.roles else None
 
     def only_own_clinician(self) -> bool:
         """A clinician with no desk role sees only their own appointments and patients."""

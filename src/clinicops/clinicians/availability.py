@@ -46,20 +46,20 @@ def _check_shapes(rules: list[RuleSpec]) -> None:
         raise ValidationFailed(FIELD, f"at most {MAX_RULES} rules")
     for i, rule in enumerate(rules):
         if not 0 <= rule.weekday <= 6:
-            raise ValidationFailed(f"{FIELD}.{i}.dayOfWeek", "dayOfWeek must be 0 (Sunday) to 6 (Saturday)")
+            raise ValidationFailed(f"{FIELD}.{i}.day_of_week", "day_of_week must be 0 (Sunday) to 6 (Saturday)")
         if rule.start_time >= rule.end_time:
-            raise ValidationFailed(f"{FIELD}.{i}.endTime", "endTime must be later than startTime")
+            raise ValidationFailed(f"{FIELD}.{i}.end_time", "end_time must be later than start_time")
         if rule.mode not in MODES:
-            raise ValidationFailed(f"{FIELD}.{i}.consultationMode", "consultationMode must be IN_PERSON or ONLINE")
+            raise ValidationFailed(f"{FIELD}.{i}.consultation_mode", "consultation_mode must be IN_PERSON or ONLINE")
         if rule.slot_minutes is not None and not 5 <= rule.slot_minutes <= 480:
-            raise ValidationFailed(f"{FIELD}.{i}.slotDurationMinutes", "slotDurationMinutes must be 5 to 480")
+            raise ValidationFailed(f"{FIELD}.{i}.slot_duration_minutes", "slot_duration_minutes must be 5 to 480")
         if rule.effective_from and rule.effective_to and rule.effective_from > rule.effective_to:
-            raise ValidationFailed(f"{FIELD}.{i}.effectiveTo", "effectiveTo must not be before effectiveFrom")
+            raise ValidationFailed(f"{FIELD}.{i}.effective_to", "effective_to must not be before effective_from")
     for (i, a), (j, b) in combinations(enumerate(rules), 2):
         if ((a.centre_id, a.mode, a.weekday) == (b.centre_id, b.mode, b.weekday)
                 and a.start_time < b.end_time and b.start_time < a.end_time and _dates_meet(a, b)):
             raise ValidationFailed(
-                f"{FIELD}.{j}.startTime",
+                f"{FIELD}.{j}.start_time",
                 f"rule {j} overlaps rule {i} ({a.start_time:%H:%M}-{a.end_time:%H:%M}) at the same centre, "
                 f"weekday and mode")
 
@@ -123,16 +123,16 @@ async def by_day(session: AsyncSession, principal: Principal, clinician_id: int,
 async def delete_day(session: AsyncSession, principal: Principal, clinician_id: int, weekday: int, *,
                      centre_id: int | None = None) -> list[dict]:
     """Delete every weekly rule on ``weekday`` (at ``centre_id``, or at every centre the caller manages);
-    the rules deleted. A centre outside the caller's organization or centres is 404 naming ``centreId``."""
+    the rules deleted. A centre outside the caller's organization or centres is 404 naming ``centre_id``."""
     clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True)
     if not 0 <= weekday <= 6:
-        raise ValidationFailed("dayOfWeek", "dayOfWeek must be 0 (Sunday) to 6 (Saturday)")
+        raise ValidationFailed("day_of_week", "day_of_week must be 0 (Sunday) to 6 (Saturday)")
     centres = principal.centre_scope()
     if centre_id is not None:
         found = await repository.centres_in_org(session, principal.organization_id, {centre_id})
         if centre_id not in found or not principal.can_access_centre(centre_id):
             raise CentreNotFound(f"Centre {centre_id} not found",
-                                 details=[{"field": "centreId", "message": "centre not found"}])
+                                 details=[{"field": "centre_id", "message": "centre not found"}])
         centres = frozenset({centre_id})
     rules = await repository.rules_with_centres(session, clinician.organization_id, clinician.id)
     doomed = [r for r in rules if r["weekday"] == weekday and (centres is None or r["centre_id"] in centres)]

@@ -57,20 +57,20 @@ def _check(spec: ExceptionSpec) -> None:
     if spec.kind not in ("UNAVAILABLE", "EXTRA"):
         raise ValidationFailed("type", "type must be UNAVAILABLE or EXTRA")
     if spec.end_date < spec.start_date:
-        raise ValidationFailed("endDate", "endDate must not be before startDate")
+        raise ValidationFailed("end_date", "end_date must not be before start_date")
     if (spec.end_date - spec.start_date).days >= MAX_DAYS:
-        raise ValidationFailed("endDate", f"at most {MAX_DAYS} days at once")
+        raise ValidationFailed("end_date", f"at most {MAX_DAYS} days at once")
     if (spec.start_time is None) != (spec.end_time is None):
-        missing = "endTime" if spec.end_time is None else "startTime"
-        raise ValidationFailed(missing, "startTime and endTime go together")
+        missing = "end_time" if spec.end_time is None else "start_time"
+        raise ValidationFailed(missing, "start_time and end_time go together")
     if spec.start_time is not None and spec.start_time >= spec.end_time:
-        raise ValidationFailed("endTime", "endTime must be later than startTime")
+        raise ValidationFailed("end_time", "end_time must be later than start_time")
     if spec.kind == "EXTRA" and spec.start_time is None:
-        raise ValidationFailed("startTime", "extra hours need startTime and endTime")
+        raise ValidationFailed("start_time", "extra hours need start_time and end_time")
     if spec.mode is not None and spec.mode not in ("IN_PERSON", "ONLINE"):
         raise ValidationFailed("mode", "mode must be IN_PERSON or ONLINE")
     if spec.slot_minutes is not None and not 5 <= spec.slot_minutes <= 480:
-        raise ValidationFailed("slotDurationMinutes", "slotDurationMinutes must be 5 to 480")
+        raise ValidationFailed("slot_duration_minutes", "slot_duration_minutes must be 5 to 480")
 
 
 async def _centre_for(session: AsyncSession, principal: Principal, clinician: Clinician,
@@ -79,19 +79,19 @@ async def _centre_for(session: AsyncSession, principal: Principal, clinician: Cl
     if spec.centre_id is not None:
         found = await repository.centres_in_org(session, principal.organization_id, [spec.centre_id])
         if spec.centre_id not in found or not principal.can_access_centre(spec.centre_id):
-            raise CentreNotFound(details=[{"field": "centreId", "message": "centre not found"}])
+            raise CentreNotFound(details=[{"field": "centre_id", "message": "centre not found"}])
         return spec.centre_id
     if spec.kind == "EXTRA":
         centre_id = clinician.primary_centre_id
         if centre_id is None or not principal.can_access_centre(centre_id):
-            raise ValidationFailed("centreId", "centreId is required for extra hours")
+            raise ValidationFailed("centre_id", "centre_id is required for extra hours")
         return centre_id
     scope = principal.centre_scope()
     if scope is not None:
         works_at = await repository.rule_centre_ids(session, clinician.id) | {clinician.primary_centre_id}
         if not works_at <= scope:
-            raise ValidationFailed("centreId", "centreId is required: the clinician also works at centres "
-                                               "you do not manage")
+            raise ValidationFailed("centre_id", "centre_id is required: the clinician also works at centres "
+                                                "you do not manage")
     return None
 
 
@@ -155,7 +155,7 @@ async def _plan(session: AsyncSession, principal: Principal, slots: list[tuple[i
     clinicians: dict[int, Clinician] = {}
     first_slot = {cid: next(i for i, (c, _) in enumerate(slots) if c == cid) for cid, _ in slots}
     for clinician_id in sorted(first_slot):  # lock in id order: concurrent multiple blocks cannot deadlock
-        with _slot(first_slot[clinician_id], "clinicianId"):
+        with _slot(first_slot[clinician_id], "clinician_id"):
             clinicians[clinician_id] = await repository.managed_clinician(session, principal, clinician_id,
                                                                           for_update=for_update)
     planned = []
@@ -169,7 +169,7 @@ async def _plan(session: AsyncSession, principal: Principal, slots: list[tuple[i
 
 @contextmanager
 def _slot(index: int, field_name: str | None = None) -> Iterator[None]:
-    """Errors raised inside name the slot they are about (``slots[2].endTime``)."""
+    """Errors raised inside name the slot they are about (``slots[2].end_time``)."""
     try:
         yield
     except AppError as exc:

@@ -18,12 +18,13 @@ from clinicops.auth.models import User, UserRole
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.exceptions import ClinicianNotFound
 from clinicops.clinicians.models import AvailabilityException, AvailabilityRule, Clinician
+from clinicops.lifecycle import AppointmentStatus, holds
 from clinicops.organizations.models import Centre
 
 Scope = frozenset[int] | None  # None: every centre of the organization
 
 # Appointments that no longer need the clinician (or never will again) are not "affected" by a block.
-_NOT_AFFECTED = ", ".join(f"'{s}'" for s in (*RELEASED_STATUSES, "COMPLETED"))
+_NOT_AFFECTED = ", ".join(f"'{s}'" for s in (*RELEASED_STATUSES, AppointmentStatus.COMPLETED))
 
 
 def _scope_clause(scope: Scope):
@@ -181,7 +182,7 @@ SELECT DISTINCT ON (a.id) a.id, a.starts_at, a.ends_at, a.status, a.mode, a.cent
     ON a.starts_at < (w.le AT TIME ZONE ce.timezone) AND a.ends_at > (w.ls AT TIME ZONE ce.timezone)
  WHERE a.organization_id = :org AND a.clinician_id = :clinician_id AND a.starts_at IS NOT NULL
    AND a.status NOT IN ({_NOT_AFFECTED}) AND a.ends_at > :now
-   AND NOT (a.status = 'BOOKED' AND a.hold_expires_at IS NOT NULL AND a.hold_expires_at <= :now)
+   AND NOT {holds.lapsed_sql('a')}
    AND (CAST(:centre_id AS bigint) IS NULL OR a.centre_id = CAST(:centre_id AS bigint))
    AND (CAST(:mode AS text) IS NULL OR a.mode = CAST(:mode AS text))
  ORDER BY a.id
@@ -245,8 +246,9 @@ class DirectoryVersion:
 
 
 async def directory_version(session: AsyncSession, *, organization_id: int | None,
-                            slug: str) -> DirectoryVersion | None:
-    """One cheap round trip: the organization and a fingerprint of everything the directory shows."""
+                            slug: str | None) -> DirectoryVersion | None:
+    """One cheap round trip: the organization (by id, else by slug) and a fingerprint of everything the directory
+    shows."""
     row = (await session.execute(_VERSION_SQL, {"org_id": organization_id, "slug": slug})).first()
     if row is None:
         return None

@@ -1,7 +1,8 @@
 """Clinician profiles: create, update, soft delete, toggle, and the public directory (cached per process).
 
 A clinician is a STAFF login (role CLINICIAN at their centres) plus a ``clinicians`` row. The public directory
-shows active clinicians of the public organization without phone or email; managers (ADMIN, MANAGER,
+shows active clinicians of the organization the caller reads (``organization``, named by the surface: staff read
+their own) without phone or email; managers (ADMIN, MANAGER,
 CENTRE_MANAGER) may ask for inactive ones and see contact details, within their centres.
 """
 
@@ -24,9 +25,9 @@ from clinicops.clinicians.availability import RuleSpec
 from clinicops.clinicians.cache import DIRECTORY, DirectoryCache
 from clinicops.clinicians.exceptions import CentreNotFound, ClinicianNotFound, HasFutureAppointments
 from clinicops.clinicians.models import Clinician
-from clinicops.config import get_settings
 from clinicops.errors import Duplicate, NotFound, ValidationFailed
 from clinicops.kit.timezones import utcnow
+from clinicops.organizations.keys import OrganizationKey
 
 MANAGER_ROLES = (Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER)
 PROFILE_FIELDS = frozenset({
@@ -74,12 +75,11 @@ def manages(principal: Principal | None) -> bool:
 
 # --- reads ---------------------------------------------------------------------------------------------------------
 
-async def _cached(session: AsyncSession, principal: Principal | None, key: tuple,
+async def _cached(session: AsyncSession, organization: OrganizationKey, key: tuple,
                   build: Callable[[int], Awaitable[Any]], cache: DirectoryCache) -> Any:
-    """Serve ``key`` from ``cache`` when the directory's fingerprint is unchanged, else ``build`` it."""
-    staff_org = principal.organization_id if principal is not None and principal.is_staff else None
-    version = await repository.directory_version(session, organization_id=staff_org,
-                                                 slug=get_settings().default_organization)
+    """Serve ``key`` from ``cache`` when the directory's fingerprint is unchanged, else ``build`` it. The same
+    query finds the organization and checks it is active: an inactive one has no public directory."""
+    version = await repository.directory_version(session, organization_id=organization.id, slug=organization.slug)
     if version is None or not version.active:
         raise NotFound("This service is not set up yet")
     hit = cache.get(version.organization_id, key, version.token)
@@ -94,8 +94,8 @@ def _render_key(render: Callable) -> tuple[str, str]:
     return render.__module__, render.__qualname__
 
 
-async def directory(session: AsyncSession, principal: Principal | None, *, query: DirectoryQuery,
-                    render: Callable[..., Any], cache: DirectoryCache = DIRECTORY) -> Any:
+async def directory(session: AsyncSession, principal: Principal | None, *, organization: OrganizationKey,
+                    query: DirectoryQuery, render: Callable[..., Any], cache: DirectoryCache = DIRECTORY) -> Any:
     """The clinician list, rendered by ``render(rows, staff=bool)``. Managers get the staff list of their
     centres, inactive clinicians included unless ``is_active`` says otherwise (the admin panel filters and
     re-activates from it); everyone else the cached public list of active clinicians."""
@@ -113,7 +113,7 @@ async def directory(session: AsyncSession, principal: Principal | None, *, query
         rows = await repository.directory_rows(session, organization_id, active_only=True, **filters)
         return render(rows, staff=False)
 
-    return await _cached(session, principal, ("list", _render_key(render), query), build, cache)
+    return await _cached(session, organization, ("list", _render_key(render), query), build, cache)
 
 
 async def _managed_profile(session: AsyncSession, principal: Principal, clinician_id: int) -> Profile | None:
@@ -125,6 +125,7 @@ async def _managed_profile(session: AsyncSession, principal: Principal, clinicia
 
 
 async def profile(session: AsyncSession, principal: Principal | None, clinician_id: int, *,
+                  organization: OrganizationKey,
                   render: Callable[..., Any], cache: DirectoryCache = DIRECTORY) -> Any:
     """One clinician, rendered by ``render(profile, staff=bool)``. Managers in scope see inactive ones and
     contact details; everyone else sees the cached public profile of an active clinician."""
@@ -141,7 +142,7 @@ async def profile(session: AsyncSession, principal: Principal | None, clinician_
         return render(Profile(rows[0], await repository.rules_with_centres(session, organization_id, clinician_id)),
                       staff=False)
 
-    return await _cached(session, principal, ("detail", _render_key(render), clinician_id), build, cache)
+    return await _cached(session, organization, ("detail", _render_key(render), clinician_id), build, cache)
 
 
 async def staff_profile(session: AsyncSession, principal: Principal, clinician_id: int) -> Profile:
@@ -158,7 +159,7 @@ async def _check_centres(session: AsyncSession, principal: Principal, centre_ids
     found = await repository.centres_in_org(session, principal.organization_id, centre_ids)
     for centre_id in sorted(centre_ids):
         if centre_id not in found or not principal.can_access_centre(centre_id):
-            field_name = "primaryCentreId" if centre_id == primary else "centreIds"
+            field_name = "primary_centre_id" if centre_id == primary else "centre_ids"
             raise CentreNotFound(f"Centre {centre_id} not found",
                                  details=[{"field": field_name, "message": "centre not found"}])
 
@@ -178,9 +179,9 @@ async def create(session: AsyncSession, principal: Principal, *, account: Accoun
     """A new clinician: the STAFF login with role CLINICIAN at its centres, the profile, optional rules."""
     primary = profile_fields.get("primary_centre_id")
     if primary is None:
-        raise ValidationFailed("primaryCentreId", "primaryCentreId is required")
+        raise ValidationFailed("primary_centre_id", "primary_centre_id is required")
     if not account.full_name:
-        raise ValidationFailed("fullName", "fullName is required")
+        raise ValidationFailed("full_name", "full_name is required")
     if not account.phone:
         raise ValidationFailed("phone", "phone is required")
     centres = {primary, *(centre_ids or [])}
@@ -303,6 +304,7 @@ async def set_active(session: AsyncSession, principal: Principal, clinician_id: 
 
 
 async def rules(session: AsyncSession, principal: Principal | None, clinician_id: int, *,
+                organization: OrganizationKey,
                 render: Callable[..., Any], centre_id: int | None = None, day: date | None = None,
                 cache: DirectoryCache = DIRECTORY) -> Any:
     """``GET /clinicians/:id/availability``: public for active clinicians; managers also for inactive ones.
@@ -327,4 +329,4 @@ async def rules(session: AsyncSession, principal: Principal | None, clinician_id
                                                                                 clinician_id)))
 
     key = ("rules", _render_key(render), clinician_id, centre_id, day)
-    return await _cached(session, principal, key, build, cache)
+    return await _cached(session, organization, key, build, cache)

@@ -16,8 +16,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.auth.repository import load_identity
+from clinicops.auth import service as auth
 from clinicops.auth.tokens import InvalidToken, decode_access_token
+from clinicops.authz.policies import Policy
 from clinicops.authz.principal import Principal, Role
 from clinicops.config import get_settings
 from clinicops.errors import Forbidden, Unauthorized
@@ -73,7 +74,7 @@ async def _resolve(request: Request, session: AsyncSession, token: str | None) -
         claims = decode_access_token(get_settings(), token)
     except InvalidToken:
         raise Unauthorized("Invalid or expired token") from None
-    identity = await load_identity(session, claims.user_id, claims.session_family)
+    identity = await auth.identity(session, claims.user_id, claims.session_family)
     if (identity is None or not identity.is_active or identity.is_deleted or not identity.session_live
             or identity.token_version != claims.token_version or identity.user_type != claims.user_type):
         raise Unauthorized("Invalid or expired token")
@@ -109,9 +110,11 @@ async def optional_principal(request: Request, session: AsyncSession = Depends(g
         return None
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    """Staff with any of ``roles`` (no roles given: any staff member)."""
-    allowed = frozenset(roles)
+def require(*policies: Policy | Role) -> Callable[..., Principal]:
+    """Staff allowed by any of ``policies`` (the named permissions of ``authz.policies``; a bare role is a policy of
+    that one role); none given: any staff member."""
+    allowed = frozenset(role for policy in policies
+                        for role in (policy.roles if isinstance(policy, Policy) else (policy,)))
 
     async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if not principal.is_staff:

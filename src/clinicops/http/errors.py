@@ -1,9 +1,15 @@
-"""The one place errors become the envelope."""
+"""The one place errors become the envelope.
+
+An application error is worded by the surface that was called (``SURFACES``): the core names domain fields and
+snake_case detail keys, and each surface renders them in its own names (``http/hospital/errors.py``). A path of
+no surface (none yet for ``/api/v1``) gets the core's own words.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,7 +19,9 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clinicops.errors import AppError, envelope
+from clinicops.errors import AppError
+from clinicops.http.envelope import envelope
+from clinicops.http.hospital import errors as hospital
 from clinicops.logging import get_logger
 
 log = get_logger("clinicops.errors")
@@ -21,6 +29,21 @@ log = get_logger("clinicops.errors")
 _HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
                405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "PAYLOAD_TOO_LARGE",
                415: "UNSUPPORTED_MEDIA_TYPE", 429: "RATE_LIMITED"}
+
+
+Renderer = Callable[[Request, AppError], Awaitable[tuple[str, list[dict[str, Any]] | None]]]
+
+
+async def _core_words(_request: Request, exc: AppError) -> tuple[str, list[dict[str, Any]] | None]:
+    return exc.message, exc.details
+
+
+# (path prefix, renderer), most specific first
+SURFACES: tuple[tuple[str, Renderer], ...] = (("/api/v1/", _core_words), ("/api/", hospital.render))
+
+
+def _renderer(path: str) -> Renderer:
+    return next((render for prefix, render in SURFACES if path.startswith(prefix)), _core_words)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
@@ -147,8 +170,9 @@ def _malformed_id(request: Request) -> tuple[str, str] | None:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return _json(exc.status, envelope(exc.status, exc.code, exc.message, exc.details), exc.headers)
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        message, details = await _renderer(request.url.path)(request, exc)
+        return _json(exc.status, envelope(exc.status, exc.code, message, details), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from clinicops.errors import envelope
+from clinicops.http.envelope import envelope
 from clinicops.http.errors import UNAVAILABLE_MESSAGE, database_unavailable
 from clinicops.logging import get_logger
 

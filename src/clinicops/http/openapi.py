@@ -199,4 +199,4 @@ def install(app: FastAPI, *, docs: bool) -> None:
         return
     static = resources.files("fastapi_offline") / "static"
     app.mount(ASSETS_URL, _Assets(directory=str(static)), name="docs-assets")
-    app.add_api_route(DOCS_URL, _docs_page(app), methods=["GET"], include_in_schema=False)
+    app.add_api_route(DOCS_URL, _docs_page(app), methods=["GET"], response_class=HTMLResponse, include_in_schema=False)

@@ -1,4 +1,8 @@
-"""Every route runs as one unit of work: the transaction commits before the response is sent."""
+"""Every route runs as one unit of work: the transaction commits before the response is sent.
+
+Every route also documents its error answers as the one error envelope (``http.responses``); its success body is
+the ``response_model`` it declares.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from fastapi.routing import APIRoute
 
 from clinicops.db import unit_of_work
 from clinicops.http.guards import check_request
+from clinicops.http.responses import ERROR_RESPONSES
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -26,5 +31,5 @@ class UnitOfWorkRoute(APIRoute):
         return handler
 
 
-def new_router(**kwargs: Any) -> APIRouter:
-    return APIRouter(route_class=UnitOfWorkRoute, **kwargs)
+def new_router(*, responses: dict[int | str, dict[str, Any]] | None = None, **kwargs: Any) -> APIRouter:
+    return APIRouter(route_class=UnitOfWorkRoute, responses={**ERROR_RESPONSES, **(responses or {})}, **kwargs)

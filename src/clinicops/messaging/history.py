@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,13 +13,14 @@ from clinicops.authz.principal import Principal
 from clinicops.errors import Conflict, NotFound, ValidationFailed
 from clinicops.kit import phones
 from clinicops.kit.timezones import day_bounds, utcnow, zone
+from clinicops.lifecycle import AppointmentStatus
 from clinicops.messaging import notify, reminders, repository
 from clinicops.messaging.models import OUTBOX_STATUSES, OutboxMessage
 from clinicops.messaging.repository import HistoryFilter
 from clinicops.messaging.templates import TEMPLATES
 from clinicops.organizations.models import Organization
 
-FINISHED = frozenset(RELEASED_STATUSES) | {"COMPLETED"}
+FINISHED = frozenset(RELEASED_STATUSES) | {AppointmentStatus.COMPLETED}
 
 
 async def _zone(session: AsyncSession, principal: Principal):
@@ -47,7 +49,7 @@ async def build_filter(session: AsyncSession, principal: Principal, *, status: s
     if status and status.upper() not in OUTBOX_STATUSES:
         raise ValidationFailed("status", f"status must be one of {', '.join(OUTBOX_STATUSES)}")
     if template and template not in TEMPLATES:
-        raise ValidationFailed("type", f"type must be one of {', '.join(sorted(TEMPLATES))}")
+        raise ValidationFailed("template", f"template must be one of {', '.join(sorted(TEMPLATES))}")
     recipient = None
     if phone:
         try:
@@ -57,8 +59,8 @@ async def build_filter(session: AsyncSession, principal: Principal, *, status: s
     tz = await _zone(session, principal)
     return HistoryFilter(organization_id=principal.organization_id, status=status.upper() if status else None,
                          template=template, recipient=recipient, appointment_id=appointment_id,
-                         patient_id=patient_id, created_from=_bound(date_from, "from", tz, end=False),
-                         created_to=_bound(date_to, "to", tz, end=True))
+                         patient_id=patient_id, created_from=_bound(date_from, "date_from", tz, end=False),
+                         created_to=_bound(date_to, "date_to", tz, end=True))
 
 
 async def history(session: AsyncSession, principal: Principal, *, limit: int, offset: int,
@@ -67,16 +69,28 @@ async def history(session: AsyncSession, principal: Principal, *, limit: int, of
     return await repository.history(session, f, limit=limit, offset=offset)
 
 
-async def stats(session: AsyncSession, principal: Principal, **filters) -> dict:
+@dataclass(frozen=True)
+class MessageStats:
+    """Message counts: per status (every status, zeros included), and per template its total and its statuses."""
+
+    by_status: dict[str, int]
+    by_template: dict[str, dict[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+async def stats(session: AsyncSession, principal: Principal, **filters) -> MessageStats:
     f = await build_filter(session, principal, **filters)
     by_status = {s: 0 for s in OUTBOX_STATUSES}
-    by_template: dict[str, dict] = {}
+    by_template: dict[str, dict[str, int]] = {}
     for template, status, count in await repository.stats(session, f):
         by_status[status] = by_status.get(status, 0) + count
         row = by_template.setdefault(template, {"total": 0})
         row["total"] += count
         row[status] = row.get(status, 0) + count
-    return {"total": sum(by_status.values()), "byStatus": by_status, "byTemplate": by_template}
+    return MessageStats(by_status, by_template)
 
 
 async def message(session: AsyncSession, principal: Principal, message_id: int) -> OutboxMessage:

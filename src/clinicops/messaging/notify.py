@@ -2,12 +2,14 @@
 
 Each function builds the template parameters (dates and times in the centre's zone) and a dedupe key so a
 retried request or job never sends a message twice. Everything a message needs is loaded in one query
-(:func:`clinicops.messaging.repository.appointment_context`).
+(:func:`clinicops.messaging.repository.appointment_context`). The messages of a status change or a move are
+this domain's lifecycle effects (registered at the end of this module).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.appointments.models import Appointment
 from clinicops.kit.money import to_rupees
 from clinicops.kit.timezones import human, utcnow, zone
+from clinicops.lifecycle import effects
+from clinicops.lifecycle.effects import Moved, StatusChange
 from clinicops.logging import get_logger
 from clinicops.messaging import repository
 from clinicops.messaging.repository import AppointmentContext
@@ -155,3 +159,31 @@ async def online_link_ready(session: AsyncSession, appointment: Appointment) -> 
                             params=params, organization_id=ctx.organization_id,
                             recipient_name=ctx.clinician_name, dedupe_key=f"{key}:clinician",
                             appointment_id=ctx.appointment_id, patient_id=ctx.patient_id)
+
+
+# --- lifecycle effects (clinicops.lifecycle.effects.ORDER says when each runs) ---------------------------------
+
+@dataclass(frozen=True)
+class _Before:
+    """The moved appointment as it was (its old time), for the rescheduled message."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+@effects.register("messaging.confirmation")
+async def _confirmed(session: AsyncSession, change: StatusChange) -> None:
+    await appointment_confirmed(session, change.appointment)
+
+
+@effects.register("messaging.cancellation")
+async def _cancelled(session: AsyncSession, change: StatusChange) -> None:
+    await appointment_cancelled(session, change.appointment, change.reason)
+
+
+@effects.register("messaging.rescheduled")
+async def _rescheduled(session: AsyncSession, move: Moved) -> None:
+    appointment = move.appointment
+    await appointment_rescheduled(session, _Before(appointment.id, move.from_starts_at, move.from_ends_at),
+                                  appointment)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
 from clinicops.clinicians.models import Clinician
+from clinicops.lifecycle import AppointmentStatus
 from clinicops.messaging.models import OutboxMessage
 from clinicops.organizations.models import Centre, Organization
 from clinicops.patients.models import Patient
@@ -242,8 +243,8 @@ async def due_for_reminder(session: AsyncSession, *, lead: timedelta, grace: tim
     """
     rows = await session.execute(
         select(Appointment.id)
-        .where(or_(Appointment.status == "CONFIRMED",
-                   and_(Appointment.status == "BOOKED", Appointment.hold_expires_at.is_(None))),
+        .where(or_(Appointment.status == AppointmentStatus.CONFIRMED,
+                   and_(Appointment.status == AppointmentStatus.BOOKED, Appointment.hold_expires_at.is_(None))),
                Appointment.starts_at.is_not(None),
                Appointment.starts_at <= now + lead,
                Appointment.starts_at > now + lead - grace,

@@ -19,6 +19,14 @@ log = get_logger("clinicops.messaging")
 BACKOFF_SECONDS = (10, 30, 120, 600, 1800)
 
 
+async def stored_messages(session: AsyncSession, recipient: str | None = None) -> list:
+    """The outbox as the console provider left it, newest first: one recipient's, or the most recent of all
+    (development's stand-in for a phone)."""
+    if recipient is not None:
+        return await repository.for_recipient(session, recipient)
+    return await repository.recent(session)
+
+
 def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1])
 

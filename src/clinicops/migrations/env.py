@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from clinicops.db import database_url
-from clinicops.kit.all_models import metadata
+from clinicops.wiring import metadata
 
 config = context.config
 target_metadata = metadata

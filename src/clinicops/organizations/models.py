@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinicops.kit.models import Base, IdMixin, OrgMixin, TimestampMixin
@@ -13,7 +14,12 @@ class Organization(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("kind IN ('CHAIN', 'CLINIC')", name="kind"),
         CheckConstraint("status IN ('ACTIVE', 'SUSPENDED', 'CLOSED')", name="status"),
+        CheckConstraint("registration_fee_paise >= 0", name="registration_fee"),
+        CheckConstraint("free_cancellation_hours >= 0", name="free_cancellation_hours"),
+        CheckConstraint("array_to_string(cities, ',') = lower(array_to_string(cities, ','))", name="cities_lower"),
     )
+    # The settings' defaults come back with the INSERT, so a new organization's rules are readable at once.
+    __mapper_args__ = {"eager_defaults": True}
 
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -24,6 +30,12 @@ class Organization(IdMixin, TimestampMixin, Base):
     whatsapp_number: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16), server_default="ACTIVE")
     timezone: Mapped[str] = mapped_column(String(64), server_default="Asia/Kolkata")
+    # The organization's own rules (each tenant has its own; nothing here is a process-wide setting).
+    # Lower-case city keys its centres may be in; empty: any city.
+    cities: Mapped[list[str]] = mapped_column(ARRAY(String(100)), server_default=text("'{}'::varchar[]"))
+    registration_fee_paise: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # A patient may cancel online, the consultation fee refunded, up to this many hours before the start.
+    free_cancellation_hours: Mapped[int] = mapped_column(Integer, server_default="24")
 
 
 class Centre(IdMixin, TimestampMixin, OrgMixin, Base):

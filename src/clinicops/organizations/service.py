@@ -1,29 +1,25 @@
-"""Organization lookups shared by every domain, and the centre use cases."""
+"""Organizations, their own settings (cities, registration fee, cancellation window), and the centre use cases.
+
+Every function takes the organization it acts in from its caller: staff act in their own, and a surface decides
+which organization its anonymous and patient routes serve (the hospital surface: ``http/tenant.py``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.authz.principal import Principal, Role
-from clinicops.config import get_settings
 from clinicops.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from clinicops.kit import timezones
 from clinicops.organizations import repository
 from clinicops.organizations.models import Centre, Organization
 
-CITIES = ("bangalore", "kochi", "mumbai")
 # Centre fields a PUT may change; anything else in a body is never bound.
 CENTRE_FIELDS = ("name", "city", "address_line1", "address_line2", "pincode", "phone", "timezone", "is_active")
-
-
-async def public_organization(session: AsyncSession) -> Organization:
-    """The organization the hospital surface's public endpoints serve (settings.default_organization)."""
-    org = await repository.by_slug(session, get_settings().default_organization)
-    if org is None or org.status != "ACTIVE":
-        raise NotFound("This service is not set up yet")
-    return org
+CITY_MAX = 100  # centres.city
 
 
 async def get(session: AsyncSession, organization_id: int) -> Organization:
@@ -33,33 +29,69 @@ async def get(session: AsyncSession, organization_id: int) -> Organization:
     return org
 
 
-def normalize_city(value: str) -> str:
-    city = value.strip().lower()
-    if city not in CITIES:
-        raise ValueError(f"city must be one of {', '.join(CITIES)}")
+async def by_slug(session: AsyncSession, slug: str) -> Organization | None:
+    return await repository.by_slug(session, slug)
+
+
+# --- the organization's own settings ---------------------------------------------------------------------------
+
+def city_key(value: str) -> str:
+    """How a city is stored and compared: trimmed, lower case ("Bangalore " and "bangalore" are one city)."""
+    return value.strip().lower()
+
+
+def _cities(values: Iterable[str]) -> list[str]:
+    keys = list(dict.fromkeys(city_key(v) for v in values))
+    if any(not key or len(key) > CITY_MAX for key in keys):
+        raise ValidationFailed("cities", f"each city must be 1 to {CITY_MAX} characters")
+    return keys
+
+
+def normalize_city(organization: Organization, value: str) -> str:
+    """``value`` as a city key, if the organization operates there (an organization without a city list: any)."""
+    city = city_key(value)
+    if not city:
+        raise ValidationFailed("city", "city cannot be empty")
+    if len(city) > CITY_MAX:
+        raise ValidationFailed("city", f"city must be at most {CITY_MAX} characters")
+    if organization.cities and city not in organization.cities:
+        raise ValidationFailed("city", f"city must be one of {', '.join(organization.cities)}")
     return city
 
 
-def _city(value: str) -> str:
-    try:
-        return normalize_city(value)
-    except ValueError as exc:
-        raise ValidationFailed("city", str(exc)) from None
+async def update_settings(session: AsyncSession, organization: Organization, *,
+                          cities: Iterable[str] | None = None, registration_fee_paise: int | None = None,
+                          free_cancellation_hours: int | None = None, timezone: str | None = None) -> Organization:
+    """Change the organization's own rules; what is not given stays. Read fresh by every request that uses them."""
+    if cities is not None:
+        organization.cities = _cities(cities)
+    if registration_fee_paise is not None:
+        if registration_fee_paise < 0:
+            raise ValidationFailed("registration_fee_paise", "the registration fee cannot be negative")
+        organization.registration_fee_paise = registration_fee_paise
+    if free_cancellation_hours is not None:
+        if free_cancellation_hours < 0:
+            raise ValidationFailed("free_cancellation_hours", "the free cancellation window cannot be negative")
+        organization.free_cancellation_hours = free_cancellation_hours
+    if timezone is not None:
+        organization.timezone = _check_timezone(timezone)
+    await session.flush()
+    return organization
 
 
-async def _reader_org(session: AsyncSession, principal: Principal | None) -> tuple[int, bool]:
-    """(organization, sees inactive centres): staff read their own organization; anyone else the public one."""
-    if principal is not None and principal.is_staff and principal.organization_id is not None:
-        return principal.organization_id, True
-    return (await public_organization(session)).id, False
+# --- centres ---------------------------------------------------------------------------------------------------
+
+def _reads_as_staff(principal: Principal | None, organization_id: int) -> bool:
+    """Staff of the organization read all of its centres; anyone else only the active ones."""
+    return principal is not None and principal.is_staff and principal.organization_id == organization_id
 
 
-async def list_centres(session: AsyncSession, principal: Principal | None, *, city: str | None = None,
-                       is_active: bool | None = None, include_deleted: bool = False) -> list[Centre]:
+async def list_centres(session: AsyncSession, principal: Principal | None, *, organization_id: int,
+                       city: str | None = None, is_active: bool | None = None,
+                       include_deleted: bool = False) -> list[Centre]:
     """Staff see every centre of their organization (deleted ones only when asked: to restore them); anyone
-    else the active centres of the public organization."""
-    organization_id, staff = await _reader_org(session, principal)
-    if not staff:
+    else the active centres of the organization the surface serves."""
+    if not _reads_as_staff(principal, organization_id):
         is_active, include_deleted = True, False
     return await repository.list_centres(session, organization_id, city=city, is_active=is_active,
                                          include_deleted=include_deleted)
@@ -79,10 +111,10 @@ def _unchanged_split(centre: Centre, changes: dict[str, Any]) -> bool:
     return len(parts) > 2 and sent == read
 
 
-async def get_centre(session: AsyncSession, principal: Principal | None, centre_id: int) -> Centre:
-    organization_id, staff = await _reader_org(session, principal)
+async def get_centre(session: AsyncSession, principal: Principal | None, centre_id: int, *,
+                     organization_id: int) -> Centre:
     centre = await repository.centre_in_org(session, organization_id, centre_id)
-    if centre is None or (not staff and not centre.is_active):
+    if centre is None or (not _reads_as_staff(principal, organization_id) and not centre.is_active):
         raise NotFound("Centre not found")
     return centre
 
@@ -99,11 +131,13 @@ async def create_centre(session: AsyncSession, principal: Principal, *, name: st
                         address_line1: str, address_line2: str | None = None, pincode: str | None = None,
                         phone: str | None = None, timezone: str | None = None,
                         is_active: bool = True) -> Centre:
+    """A centre of the ADMIN's organization, in one of its cities; in its time zone unless another is given."""
     assert principal.organization_id is not None
-    centre = Centre(organization_id=principal.organization_id, name=name, city=_city(city),
+    organization = await get(session, principal.organization_id)
+    centre = Centre(organization_id=organization.id, name=name, city=normalize_city(organization, city),
                     address_line1=address_line1, address_line2=address_line2 or None, pincode=pincode or None,
-                    phone=phone or None,
-                    timezone=_check_timezone(timezone or "Asia/Kolkata"), is_active=is_active)
+                    phone=phone or None, timezone=_check_timezone(timezone or organization.timezone),
+                    is_active=is_active)
     return await repository.add_centre(session, centre)
 
 
@@ -138,7 +172,7 @@ async def update_centre(session: AsyncSession, principal: Principal, centre_id: 
         if required in changes and not changes[required]:
             raise ValidationFailed(required, f"{required} cannot be empty")
     if changes.get("city"):
-        changes["city"] = _city(changes["city"])
+        changes["city"] = normalize_city(await get(session, centre.organization_id), changes["city"])
     if _unchanged_split(centre, changes):
         changes.pop("address_line1", None)
         changes.pop("address_line2", None)

@@ -1,93 +1,43 @@
-"""All SQL of the staff view of patients. Every query starts from what the principal may see:
-
-- desk roles: patients registered with the caller's organization;
-- a clinician (with no desk role): patients who have an appointment with them.
-Appointments and payments inside a record are narrowed the same way (own appointments for a clinician, the
-caller's centres for a centre-bound role).
+"""All SQL of the staff view of patients: patient rows only. Every query starts from what the principal may see
+(``authz.scopes.patients``: desk roles every patient registered with their organization, a clinician their own
+patients). The appointments and payments of a record are read above this package (``appointments.records``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from clinicops.appointments import queries as appointment_queries
-from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
+from clinicops.authz import scopes
 from clinicops.authz.principal import Principal
-from clinicops.clinicians.models import Clinician
-from clinicops.organizations.models import Centre
 from clinicops.patients.models import ClinicalNote, Patient, PatientRegistration
-from clinicops.payments.models import Payment
 
 
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def visible_condition(principal: Principal) -> ColumnElement[bool]:
-    """A condition on ``Patient.id``: the patients this principal may see."""
-    org = principal.organization_id
-    if org is None or not principal.is_staff:
-        return false()
-    if principal.only_own_clinician():
-        if principal.clinician_id is None:
-            return false()
-        return Patient.id.in_(select(Appointment.patient_id).where(
-            Appointment.organization_id == org, Appointment.clinician_id == principal.clinician_id))
-    return Patient.id.in_(select(PatientRegistration.patient_id).where(PatientRegistration.organization_id == org))
-
-
-def _appointment_scope(principal: Principal) -> ColumnElement[bool]:
-    """Which of a visible patient's appointments the principal sees."""
-    base = Appointment.organization_id == principal.organization_id
-    if principal.only_own_clinician():
-        return and_(base, Appointment.clinician_id == principal.clinician_id)
-    centres = principal.centre_scope()
-    if centres is None:
-        return base
-    return and_(base, Appointment.centre_id.in_(centres)) if centres else false()
-
-
 async def visible(session: AsyncSession, principal: Principal, patient_id: int) -> Patient | None:
-    stmt = select(Patient).where(Patient.id == patient_id, visible_condition(principal))
+    stmt = select(Patient).where(Patient.id == patient_id, scopes.patients(principal))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 @dataclass(frozen=True)
-class NextAppointment:
-    id: int
-    starts_at: datetime
-    ends_at: datetime | None
-    mode: str
-    kind: str
-    status: str
-    clinician_name: str | None
-    centre_name: str
-    centre_timezone: str
-
-
-@dataclass(frozen=True)
 class PatientRow:
-    """A patient as the staff lists show them: the person, their sign-in's username, their MRN here, and a summary
-    of the appointments the caller sees (counts and the next one)."""
+    """A patient as the staff lists show them: the person, their sign-in's username, their MRN here."""
 
     patient: Patient
     mrn: str | None
     username: str | None
-    upcoming_count: int
-    past_count: int
-    next_appointment: NextAppointment | None
 
 
 _LOGIN = aliased(User, name="patient_login")
-_DOCTOR = aliased(User, name="next_doctor")
 
 
 def _base(principal: Principal, *columns: Any) -> Select:
@@ -96,7 +46,10 @@ def _base(principal: Principal, *columns: Any) -> Select:
             .outerjoin(_LOGIN, _LOGIN.id == Patient.user_id)
             .outerjoin(PatientRegistration, and_(PatientRegistration.patient_id == Patient.id,
                                                  PatientRegistration.organization_id == principal.organization_id))
-            .where(visible_condition(principal)))
+            .where(scopes.patients(principal)))
+
+
+_COLUMNS = (Patient, _LOGIN.username, PatientRegistration.mrn)
 
 
 def _search(stmt: Select, text: str | None, phone: str | None) -> Select:
@@ -113,45 +66,25 @@ def _search(stmt: Select, text: str | None, phone: str | None) -> Select:
     return stmt
 
 
-def _with_summary(principal: Principal, now: datetime) -> Select:
-    """Patient rows with their appointment summary, all in one statement (two LATERAL subqueries per row)."""
-    scope = _appointment_scope(principal)
-    counts = (select(func.count().filter(appointment_queries.is_upcoming(now)).label("upcoming"),
-                     func.count().filter(appointment_queries.is_past(now)).label("past"))
-              .where(Appointment.patient_id == Patient.id, scope).lateral("appointment_counts"))
-    following = (select(Appointment.id, Appointment.starts_at, Appointment.ends_at, Appointment.mode,
-                        Appointment.kind, Appointment.status, _DOCTOR.full_name.label("clinician_name"),
-                        Centre.name.label("centre_name"), Centre.timezone.label("centre_timezone"))
-                 .join(Centre, Centre.id == Appointment.centre_id)
-                 .join(Clinician, Clinician.id == Appointment.clinician_id)
-                 .join(_DOCTOR, _DOCTOR.id == Clinician.user_id)
-                 .where(Appointment.patient_id == Patient.id, scope, appointment_queries.is_upcoming(now))
-                 .order_by(Appointment.starts_at, Appointment.id).limit(1).lateral("next_appointment"))
-    return (_base(principal, Patient, _LOGIN.username, PatientRegistration.mrn, counts.c.upcoming, counts.c.past,
-                  *following.c)
-            .join(counts, true()).outerjoin(following, true()))
-
-
 def _row(record: Any) -> PatientRow:
-    patient, username, mrn, upcoming, past, *nxt = record
-    following = NextAppointment(*nxt) if nxt[0] is not None else None
-    return PatientRow(patient, mrn, username, upcoming, past, following)
+    patient, username, mrn = record
+    return PatientRow(patient, mrn, username)
 
 
 async def search(session: AsyncSession, principal: Principal, *, text: str | None, phone: str | None,
-                 limit: int, offset: int, now: datetime) -> tuple[list[PatientRow], int]:
+                 limit: int, offset: int) -> tuple[list[PatientRow], int]:
     """One page of the visible patients matching the search (name, email, username, MRN, 3+ phone digits or the
-    exact phone), by name, with their summaries; and how many match in all. Two statements, whatever the page size."""
+    exact phone), by name; and how many match in all. Two statements, whatever the page size."""
     total = (await session.execute(select(func.count()).select_from(
         _search(_base(principal, Patient.id), text, phone).subquery()))).scalar_one()
-    stmt = _search(_with_summary(principal, now), text, phone).order_by(Patient.full_name, Patient.id)
+    stmt = _search(_base(principal, *_COLUMNS), text, phone).order_by(Patient.full_name, Patient.id)
     rows = await session.execute(stmt.limit(limit).offset(offset))
     return [_row(r) for r in rows], total
 
 
-async def row(session: AsyncSession, principal: Principal, patient_id: int, *, now: datetime) -> PatientRow | None:
+async def row(session: AsyncSession, principal: Principal, patient_id: int) -> PatientRow | None:
     """One visible patient as the lists show them (None when out of scope or missing)."""
-    found = (await session.execute(_with_summary(principal, now).where(Patient.id == patient_id))).first()
+    found = (await session.execute(_base(principal, *_COLUMNS).where(Patient.id == patient_id))).first()
     return _row(found) if found is not None else None
 
 
@@ -188,34 +121,6 @@ async def save(session: AsyncSession, patient: Patient) -> Patient:
     await session.flush()
     await session.refresh(patient)  # updated_at is set by the database
     return patient
-
-
-async def appointments_of(session: AsyncSession, principal: Principal, patient_id: int) -> list[dict[str, Any]]:
-    """The patient's appointments the principal sees, newest first, with clinician and centre names."""
-    clinician_user = select(User.full_name).where(User.id == Clinician.user_id).scalar_subquery()
-    stmt = (select(Appointment, Centre.name.label("centre_name"), clinician_user.label("clinician_name"),
-                   Centre.timezone.label("centre_timezone"))
-            .join(Centre, Centre.id == Appointment.centre_id)
-            .join(Clinician, Clinician.id == Appointment.clinician_id)
-            .where(Appointment.patient_id == patient_id, _appointment_scope(principal))
-            .order_by(Appointment.starts_at.desc().nulls_last(), Appointment.id.desc()))
-    rows = await session.execute(stmt)
-    return [{"appointment": r.Appointment, "centre_name": r.centre_name, "clinician_name": r.clinician_name,
-             "centre_timezone": r.centre_timezone} for r in rows]
-
-
-async def payments_of(session: AsyncSession, principal: Principal, patient_id: int) -> list[Payment]:
-    """Payments for the patient in the organization; narrowed to the appointments the principal sees."""
-    own_appointments = select(Appointment.id).where(Appointment.patient_id == patient_id,
-                                                    _appointment_scope(principal))
-    narrowed = principal.only_own_clinician() or principal.centre_scope() is not None
-    condition = Payment.appointment_id.in_(own_appointments) if narrowed else true()
-    if narrowed and not principal.only_own_clinician():
-        condition = or_(condition, Payment.appointment_id.is_(None))
-    stmt = (select(Payment).where(Payment.organization_id == principal.organization_id,
-                                  Payment.patient_id == patient_id, condition)
-            .order_by(Payment.created_at.desc(), Payment.id.desc()))
-    return list((await session.execute(stmt)).scalars())
 
 
 async def notes_of(session: AsyncSession, principal: Principal, patient_id: int) -> list[dict[str, Any]]:

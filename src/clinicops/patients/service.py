@@ -18,10 +18,8 @@ from clinicops.errors import ValidationFailed
 from clinicops.kit import timezones
 from clinicops.patients import registry, repository
 from clinicops.patients.exceptions import DuplicatePatient, PatientNotFound
-from clinicops.patients.models import ClinicalNote, Patient
-from clinicops.patients.repository import NextAppointment, PatientRow
-from clinicops.payments.models import Payment
-from clinicops.patients.models import GENDERS
+from clinicops.patients.models import GENDERS, ClinicalNote, Patient
+from clinicops.patients.repository import PatientRow
 
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 # Profile fields staff may set (the wire layer maps its names onto these; nothing else is ever bound).
@@ -31,23 +29,18 @@ NOTE_MAX = 10_000
 
 
 @dataclass
-class PatientRecord:
-    """A patient as staff see them: the list row (with the appointment summary) and, for the detail, the record."""
+class PatientView:
+    """A patient as staff see them: the list row and, for the detail, the medical notes. (The appointments and
+    payments of a record are added above this package, by ``appointments.records``.)"""
 
     patient: Patient
     mrn: str | None
-    appointments: list[dict[str, Any]] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
-    notes: list[dict[str, Any]] = field(default_factory=list)
     username: str | None = None
-    upcoming_count: int = 0
-    past_count: int = 0
-    next_appointment: NextAppointment | None = None
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, row: PatientRow, **record: Any) -> PatientRecord:
-        return cls(row.patient, row.mrn, username=row.username, upcoming_count=row.upcoming_count,
-                   past_count=row.past_count, next_appointment=row.next_appointment, **record)
+    def of(cls, row: PatientRow, **record: Any) -> PatientView:
+        return cls(row.patient, row.mrn, username=row.username, **record)
 
 
 def split_name(full_name: str) -> tuple[str, str | None]:
@@ -65,43 +58,40 @@ async def _visible(session: AsyncSession, principal: Principal, patient_id: int,
     return patient
 
 
-async def _listed(session: AsyncSession, principal: Principal, patient: Patient, **record: Any) -> PatientRecord:
-    """``patient`` as the lists show it (MRN, username, appointment summary), plus ``record``."""
-    found = await repository.row(session, principal, patient.id, now=timezones.utcnow())
+async def _listed(session: AsyncSession, principal: Principal, patient: Patient, **record: Any) -> PatientView:
+    """``patient`` as the lists show it (MRN, username), plus ``record``."""
+    found = await repository.row(session, principal, patient.id)
     assert found is not None, patient.id  # the caller has just seen (or registered) it
-    return PatientRecord.of(found, **record)
+    return PatientView.of(found, **record)
 
 
 async def list_patients(session: AsyncSession, principal: Principal, *, search: str | None = None,
                         phone: str | None = None, limit: int = 20, offset: int = 0,
-                        ip: str | None = None) -> tuple[list[PatientRecord], int]:
+                        ip: str | None = None) -> tuple[list[PatientView], int]:
     rows, total = await repository.search(session, principal, text=search, phone=phone, limit=limit,
-                                          offset=offset, now=timezones.utcnow())
+                                          offset=offset)
     await audit.record(session, principal, action="patient.search", resource_type="patient", ip=ip,
                        details={"returned": len(rows), "total": total})
-    return [PatientRecord.of(r) for r in rows], total
+    return [PatientView.of(r) for r in rows], total
 
 
 async def get_patient(session: AsyncSession, principal: Principal, patient_id: int, *,
-                      ip: str | None = None) -> PatientRecord:
+                      ip: str | None = None) -> PatientView:
     patient = await _visible(session, principal, patient_id, action="patient.read", ip=ip)
-    record = await _listed(
-        session, principal, patient,
-        appointments=await repository.appointments_of(session, principal, patient.id),
-        payments=await repository.payments_of(session, principal, patient.id),
-        notes=await repository.notes_of(session, principal, patient.id))
+    notes = await repository.notes_of(session, principal, patient.id)
+    record = await _listed(session, principal, patient, notes=notes)
     await audit.record(session, principal, action="patient.read", resource_type="patient", resource_id=patient.id,
                        patient_id=patient.id, ip=ip)
     return record
 
 
-async def patient_appointments(session: AsyncSession, principal: Principal, patient_id: int, *,
-                               ip: str | None = None) -> list[dict[str, Any]]:
-    patient = await _visible(session, principal, patient_id, action="patient.appointments.read", ip=ip)
-    rows = await repository.appointments_of(session, principal, patient.id)
-    await audit.record(session, principal, action="patient.appointments.read", resource_type="patient",
-                       resource_id=patient.id, patient_id=patient.id, ip=ip)
-    return rows
+async def open_record(session: AsyncSession, principal: Principal, patient_id: int, *, action: str,
+                      ip: str | None = None) -> Patient:
+    """A patient the caller may read, for a read of part of their record (``action``, audited); 404 otherwise."""
+    patient = await _visible(session, principal, patient_id, action=action, ip=ip)
+    await audit.record(session, principal, action=action, resource_type="patient", resource_id=patient.id,
+                       patient_id=patient.id, ip=ip)
+    return patient
 
 
 async def patient_notes(session: AsyncSession, principal: Principal, patient_id: int, *,
@@ -118,9 +108,9 @@ async def add_note(session: AsyncSession, principal: Principal, patient_id: int,
     patient = await _visible(session, principal, patient_id, action="patient.note.create", ip=ip)
     body = (text or "").strip()
     if not body:
-        raise ValidationFailed("noteText", "noteText is required")
+        raise ValidationFailed("note_text", "note_text is required")
     if len(body) > NOTE_MAX:
-        raise ValidationFailed("noteText", f"noteText must be at most {NOTE_MAX} characters")
+        raise ValidationFailed("note_text", f"note_text must be at most {NOTE_MAX} characters")
     assert principal.organization_id is not None
     note = await repository.add_note(session, ClinicalNote(
         organization_id=principal.organization_id, patient_id=patient.id, author_user_id=principal.user_id,
@@ -133,11 +123,11 @@ async def add_note(session: AsyncSession, principal: Principal, patient_id: int,
 def _check_profile(values: dict[str, Any]) -> None:
     born = values.get("date_of_birth")
     if born is not None and born > timezones.utcnow().date():
-        raise ValidationFailed("dateOfBirth", "dateOfBirth cannot be in the future")
+        raise ValidationFailed("date_of_birth", "date_of_birth cannot be in the future")
     if values.get("gender") is not None and values["gender"] not in GENDERS:
         raise ValidationFailed("gender", f"gender must be one of {', '.join(GENDERS)}")
     if values.get("blood_group") is not None and values["blood_group"] not in BLOOD_GROUPS:
-        raise ValidationFailed("bloodGroup", f"bloodGroup must be one of {', '.join(BLOOD_GROUPS)}")
+        raise ValidationFailed("blood_group", f"blood_group must be one of {', '.join(BLOOD_GROUPS)}")
 
 
 def _names(values: dict[str, Any], patient: Patient | None = None) -> dict[str, Any]:
@@ -148,12 +138,12 @@ def _names(values: dict[str, Any], patient: Patient | None = None) -> dict[str, 
         first, last = split_name(values["full_name"])
     full = registry.full_name_of(first, last)
     if not full:
-        raise ValidationFailed("fullName", "fullName (or firstName) is required")
+        raise ValidationFailed("full_name", "full_name (or first_name) is required")
     return {"first_name": first, "last_name": last, "full_name": full}
 
 
 async def create_patient(session: AsyncSession, principal: Principal, *, phone: str, ip: str | None = None,
-                         **profile: Any) -> PatientRecord:
+                         **profile: Any) -> PatientView:
     """Register a walk-in with the caller's organization (409 if this organization already has the phone).
 
     A person already known to another organization (or from the website) keeps their record; only empty fields
@@ -193,7 +183,7 @@ async def _change_phone(session: AsyncSession, patient: Patient, phone: str) -> 
 
 
 async def update_patient(session: AsyncSession, principal: Principal, patient_id: int, *,
-                         changes: dict[str, Any], ip: str | None = None) -> PatientRecord:
+                         changes: dict[str, Any], ip: str | None = None) -> PatientView:
     assert not set(changes) - set(PROFILE_FIELDS), changes
     patient = await _visible(session, principal, patient_id, action="patient.update", ip=ip)
     values = dict(changes)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicops.appointments.models import Appointment
 
 from clinicops.audit import service as audit
 from clinicops.authz.principal import Principal
 from clinicops.config import get_settings
 from clinicops.errors import NotFound
-from clinicops.kit.money import to_rupees
 from clinicops.kit.timezones import utcnow
+from clinicops.lifecycle import AppointmentStatus
 from clinicops.logging import get_logger
 from clinicops.payments import repository, settlement
 from clinicops.payments.exceptions import AlreadyPaid, InvalidSignature, NotAwaitingPayment
@@ -19,16 +21,37 @@ from clinicops.payments.models import Payment
 from clinicops.payments.providers import get_provider
 from clinicops.payments.providers.base import checkout_signature_valid
 from clinicops.payments.repository import OPEN_STATUSES, PAID_STATUSES
-from clinicops.payments.service import (appointment_wire, ensure_awaiting_payment, fees_due, loaded,
-                                        payment_wire, visible_appointment)
+from clinicops.payments.service import (PaymentResult, ensure_awaiting_payment, fees_due, loaded,
+                                        visible_appointment)
 
 log = get_logger("clinicops.payments")
 DIRECT_METHODS = ("CASH", "CARD", "UPI")
 
 
-async def create_order(session: AsyncSession, principal: Principal, *, appointment_id: int) -> dict[str, Any]:
-    """An order for the consultation fee plus the one-time registration fee (reused while it is open)."""
-    appointment = await visible_appointment(session, principal, appointment_id, lock=True)
+@dataclass(frozen=True)
+class Order:
+    """An open provider order (its payment row, amounts in paise) and the key Checkout is opened with."""
+
+    payment: Payment
+    appointment: Appointment
+    key_id: str
+
+
+@dataclass(frozen=True)
+class FailureRecorded:
+    """A failure Checkout reported: the appointment (its slot released or not) and the order marked FAILED."""
+
+    appointment: Appointment
+    released: bool
+    payment: Payment | None
+
+
+async def create_order(session: AsyncSession, principal: Principal, *, appointment_id: int,
+                       organization_id: int | None = None) -> Order:
+    """An order for the consultation fee plus the one-time registration fee (reused while it is open).
+    ``organization_id``: the organization a patient's request acts in (``service.visible_appointment``)."""
+    appointment = await visible_appointment(session, principal, appointment_id, organization_id=organization_id,
+                                            lock=True)
     await ensure_awaiting_payment(session, appointment)
     consultation, registration = await fees_due(session, appointment)
     amount = consultation + registration
@@ -50,16 +73,14 @@ async def create_order(session: AsyncSession, principal: Principal, *, appointme
         await repository.supersede_open(session, appointment.id, keep_id=payment.id,
                                         reason="Replaced by a newer order with a different amount")
     await loaded(session, payment, appointment)
-    return {"orderId": payment.order_id, "amount": payment.amount_paise, "currency": payment.currency,
-            "razorpayKeyId": get_settings().razorpay_key_id, "appointment": appointment_wire(appointment),
-            "registrationFee": to_rupees(payment.registration_fee_paise),
-            "consultationFee": to_rupees(payment.consultation_fee_paise), "paymentId": payment.id}
+    return Order(payment, appointment, get_settings().razorpay_key_id)
 
 
 async def verify(session: AsyncSession, principal: Principal, *, appointment_id: int, order_id: str,
-                 payment_id: str, signature: str) -> dict[str, Any]:
+                 payment_id: str, signature: str, organization_id: int | None = None) -> PaymentResult:
     """Checkout's handler result: the signature is checked over the order id WE stored, in constant time."""
-    appointment = await visible_appointment(session, principal, appointment_id, lock=True)
+    appointment = await visible_appointment(session, principal, appointment_id, organization_id=organization_id,
+                                            lock=True)
     orders = [p for p in await repository.payments_of_appointment(session, appointment.id, lock=True)
               if p.order_id and not p.link_id]
     if not orders:
@@ -72,15 +93,15 @@ async def verify(session: AsyncSession, principal: Principal, *, appointment_id:
                                  method="RAZORPAY")
     current = await repository.appointment_locked(session, payment.appointment_id or appointment.id)
     await loaded(session, payment, current or appointment)
-    return {"verified": True, "payment": payment_wire(payment),
-            "appointment": appointment_wire(current or appointment)}
+    return PaymentResult(payment, current or appointment)
 
 
 async def report_failure(session: AsyncSession, principal: Principal, *, appointment_id: int,
-                         order_id: str | None, error_code: str | None, error_description: str | None
-                         ) -> dict[str, Any]:
+                         order_id: str | None, error_code: str | None, error_description: str | None,
+                         organization_id: int | None = None) -> FailureRecorded:
     """Checkout reported a failed payment: the order is FAILED and the held slot is released."""
-    appointment = await visible_appointment(session, principal, appointment_id, lock=True)
+    appointment = await visible_appointment(session, principal, appointment_id, organization_id=organization_id,
+                                            lock=True)
     payments = await repository.payments_of_appointment(session, appointment.id, lock=True)
     if any(p.status in PAID_STATUSES for p in payments):
         raise AlreadyPaid("This appointment is already paid; the failure is ignored")
@@ -91,18 +112,18 @@ async def report_failure(session: AsyncSession, principal: Principal, *, appoint
     released = await settlement.release_hold(session, appointment, reason=reason)
     await session.flush()
     await loaded(session, appointment, *failed)
-    return {"appointment": appointment_wire(appointment), "released": released,
-            "payment": payment_wire(failed[0]) if failed else None}
+    return FailureRecorded(appointment, released, failed[0] if failed else None)
 
 
 async def confirm_direct(session: AsyncSession, principal: Principal, *, appointment_id: int, method: str,
-                         notes: str | None) -> dict[str, Any]:
+                         notes: str | None) -> PaymentResult:
     """Cash, card or UPI taken at the desk: a SUCCESS payment recorded by the user; the appointment CONFIRMED."""
     appointment = await visible_appointment(session, principal, appointment_id, lock=True)
     payments = await repository.payments_of_appointment(session, appointment.id, lock=True)
     if any(p.status in PAID_STATUSES for p in payments):
         raise AlreadyPaid()
-    if appointment.status not in ("BOOKED", "CONFIRMED", "CHECKED_IN"):
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED,
+                                  AppointmentStatus.CHECKED_IN):
         raise NotAwaitingPayment(f"This appointment is {appointment.status}")
     consultation, registration = await fees_due(session, appointment)
     payment = Payment(organization_id=appointment.organization_id, patient_id=appointment.patient_id,
@@ -119,4 +140,4 @@ async def confirm_direct(session: AsyncSession, principal: Principal, *, appoint
                        resource_id=payment.id, patient_id=appointment.patient_id,
                        details={"method": method, "amount_paise": payment.amount_paise})
     await loaded(session, payment, appointment)
-    return {"payment": payment_wire(payment), "appointment": appointment_wire(appointment)}
+    return PaymentResult(payment, appointment)

@@ -7,8 +7,8 @@ its slot; only the payment is marked FAILED.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,6 @@ from clinicops.appointments.models import Appointment
 from clinicops.authz.principal import Principal
 from clinicops.config import get_settings
 from clinicops.errors import NotFound
-from clinicops.kit.money import to_rupees
 from clinicops.kit.timezones import utcnow
 from clinicops.messaging import notify
 from clinicops.payments import repository, settlement
@@ -24,15 +23,31 @@ from clinicops.payments.exceptions import InvalidSignature
 from clinicops.payments.models import Payment
 from clinicops.payments.providers import get_provider
 from clinicops.payments.providers.base import PaymentLink, link_signature_valid
-from clinicops.payments.repository import OPEN_STATUSES
-from clinicops.payments.service import (appointment_wire, ensure_awaiting_payment, fees_due, loaded,
-                                        payment_wire, visible_appointment)
+from clinicops.payments.repository import OPEN_STATUSES, PAID_STATUSES
+from clinicops.payments.service import ensure_awaiting_payment, fees_due, loaded, visible_appointment
 
 
-def _link_reply(payment: Payment, appointment: Appointment, *, sent: bool) -> dict[str, Any]:
-    return {"paymentLinkId": payment.link_id, "paymentLink": payment.link_url, "shortUrl": payment.link_url,
-            "amount": to_rupees(payment.amount_paise), "expiresAt": payment_wire(payment)["paymentLinkExpiresAt"],
-            "sent": sent, "payment": payment_wire(payment), "appointment": appointment_wire(appointment)}
+@dataclass(frozen=True)
+class LinkIssued:
+    """A payment link (its payment row) for an appointment, and whether it was sent to the patient."""
+
+    payment: Payment
+    appointment: Appointment
+    sent: bool
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """A link as the provider reports it (``link_status``), and our payment brought in line with it."""
+
+    link_id: str
+    link_status: str
+    payment: Payment
+    appointment: Appointment | None
+
+    @property
+    def paid(self) -> bool:
+        return self.payment.status in PAID_STATUSES
 
 
 async def _open_link(session: AsyncSession, appointment: Appointment, amount: int) -> Payment | None:
@@ -44,8 +59,8 @@ async def _open_link(session: AsyncSession, appointment: Appointment, amount: in
     return None
 
 
-async def create_link(session: AsyncSession, principal: Principal, *, appointment_id: int
-                      ) -> tuple[Payment, Appointment]:
+async def create_link(session: AsyncSession, principal: Principal, *, appointment_id: int,
+                      callback_url: str | None) -> tuple[Payment, Appointment]:
     appointment = await visible_appointment(session, principal, appointment_id, lock=True)
     await ensure_awaiting_payment(session, appointment)
     consultation, registration = await fees_due(session, appointment)
@@ -64,7 +79,7 @@ async def create_link(session: AsyncSession, principal: Principal, *, appointmen
     link = await provider.create_payment_link(
         amount, customer, expires_at, f"appt_{appointment.id}_{int(now.timestamp())}",
         {"appointment_id": str(appointment.id), "patient_id": str(appointment.patient_id)},
-        f"{settings.public_base_url.rstrip('/')}/api/payments/link-callback",
+        callback_url,
         description=f"Consultation on appointment #{appointment.id}")
     payment = Payment(organization_id=appointment.organization_id, patient_id=appointment.patient_id,
                       appointment_id=appointment.id, provider=provider.name, link_id=link.id,
@@ -78,19 +93,25 @@ async def create_link(session: AsyncSession, principal: Principal, *, appointmen
     return payment, appointment
 
 
-async def create(session: AsyncSession, principal: Principal, *, appointment_id: int) -> dict[str, Any]:
-    payment, appointment = await create_link(session, principal, appointment_id=appointment_id)
+async def create(session: AsyncSession, principal: Principal, *, appointment_id: int,
+                 callback_url: str | None) -> LinkIssued:
+    """A link (or the open one) for the appointment. ``callback_url``: where the provider sends the patient's
+    browser back once paid (a page of the calling surface)."""
+    payment, appointment = await create_link(session, principal, appointment_id=appointment_id,
+                                             callback_url=callback_url)
     await loaded(session, payment, appointment)
-    return _link_reply(payment, appointment, sent=False)
+    return LinkIssued(payment, appointment, sent=False)
 
 
-async def send(session: AsyncSession, principal: Principal, *, appointment_id: int) -> dict[str, Any]:
+async def send(session: AsyncSession, principal: Principal, *, appointment_id: int,
+               callback_url: str | None) -> LinkIssued:
     """Create (or reuse the open) link and send it to the patient on WhatsApp, in this transaction."""
-    payment, appointment = await create_link(session, principal, appointment_id=appointment_id)
+    payment, appointment = await create_link(session, principal, appointment_id=appointment_id,
+                                             callback_url=callback_url)
     await notify.payment_request(session, appointment, link_url=payment.link_url or "",
                                  amount_paise=payment.amount_paise)
     await loaded(session, payment, appointment)
-    return _link_reply(payment, appointment, sent=True)
+    return LinkIssued(payment, appointment, sent=True)
 
 
 async def apply_link_state(session: AsyncSession, payment: Payment, appointment: Appointment | None,
@@ -111,8 +132,8 @@ async def expire(session: AsyncSession, payment: Payment, appointment: Appointme
         await settlement.release_hold(session, appointment, reason=f"Payment link {status} unpaid")
 
 
-async def verify(session: AsyncSession, principal: Principal, *, link_id: str) -> dict[str, Any]:
-    """Ask the provider for the link's state and apply it (GET /api/payments/verify/:paymentLinkId)."""
+async def verify(session: AsyncSession, principal: Principal, *, link_id: str) -> LinkState:
+    """Ask the provider for the link's state and apply it."""
     found = await repository.by_link_id(session, link_id)
     if found is None or await repository.payment_for(session, principal, found.id) is None:
         raise NotFound("Payment link not found")
@@ -121,13 +142,11 @@ async def verify(session: AsyncSession, principal: Principal, *, link_id: str) -
     await apply_link_state(session, payment, appointment, link)
     current = await repository.appointment_locked(session, payment.appointment_id) if payment.appointment_id else None
     await loaded(session, payment, current)
-    return {"paymentLinkId": link_id, "linkStatus": link.status, "status": payment.status,
-            "paid": payment.status in ("SUCCESS", "REFUNDED"), "payment": payment_wire(payment),
-            "appointment": appointment_wire(current) if current else None}
+    return LinkState(link_id, link.status, payment, current)
 
 
 async def callback(session: AsyncSession, *, link_id: str, reference_id: str, status: str, payment_id: str,
-                   signature: str) -> dict[str, Any]:
+                   signature: str) -> Payment:
     """The patient's browser returning from Razorpay; its query string is signed with the key secret."""
     if not link_signature_valid(get_settings(), link_id, reference_id, status, payment_id, signature):
         raise InvalidSignature()
@@ -138,4 +157,4 @@ async def callback(session: AsyncSession, *, link_id: str, reference_id: str, st
     if status == "paid":
         await settlement.settle_paid(session, payment, appointment, provider_payment_id=payment_id,
                                      method="PAYMENT_LINK")
-    return {"status": payment.status, "appointmentId": payment.appointment_id}
+    return payment

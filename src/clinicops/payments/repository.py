@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment
+from clinicops.authz import scopes
 from clinicops.authz.patient_scope import PatientScope
 from clinicops.authz.principal import Principal
 from clinicops.patients.models import Patient, PatientRegistration
@@ -20,24 +21,17 @@ OPEN_STATUSES = ("CREATED", "PENDING")
 PAID_STATUSES = ("SUCCESS", "REFUNDED")
 
 
-def _appointments_visible_to(principal: Principal, patient: PatientScope | None) -> Select:
-    """Staff: their organization and centres (a lone clinician: their own). A patient: ``patient``, their scope
-    (resolved by the service); a patient principal without one sees nothing."""
-    stmt = select(Appointment)
-    if principal.is_patient:
-        return stmt.where(*patient.of(Appointment)) if patient is not None else stmt.where(false())
-    stmt = stmt.where(Appointment.organization_id == principal.organization_id)
-    scope = principal.centre_scope()
-    if principal.only_own_clinician():
-        return stmt.where(Appointment.clinician_id == principal.clinician_id)
-    if scope is not None:
-        stmt = stmt.where(Appointment.centre_id.in_(scope))
-    return stmt
+def _subject(principal: Principal, patient: PatientScope | None) -> scopes.Subject:
+    """Who reads: a staff member, or a patient through their scope (resolved by the service); a patient principal
+    without one sees nothing."""
+    return patient if principal.is_patient and patient is not None else principal
 
 
 async def appointment_for(session: AsyncSession, principal: Principal, appointment_id: int, *,
                           patient: PatientScope | None = None, lock: bool = False) -> Appointment | None:
-    stmt = _appointments_visible_to(principal, patient).where(Appointment.id == appointment_id)
+    """The appointment if the caller may read it (``authz.scopes``)."""
+    stmt = select(Appointment).where(Appointment.id == appointment_id,
+                                     scopes.appointments(_subject(principal, patient)))
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -83,11 +77,8 @@ async def by_id_locked(session: AsyncSession, payment_row_id: int) -> Payment | 
 
 async def payment_for(session: AsyncSession, principal: Principal, payment_row_id: int, *,
                       lock: bool = False) -> Payment | None:
-    """A payment the staff ``principal`` may see (its organization and centres)."""
-    visible = _appointments_visible_to(principal, None).with_only_columns(Appointment.id)
-    stmt = select(Payment).where(Payment.id == payment_row_id,
-                                 Payment.organization_id == principal.organization_id,
-                                 Payment.appointment_id.in_(visible.scalar_subquery()))
+    """A payment the staff ``principal`` may read (``authz.scopes``: with its appointment, else its patient)."""
+    stmt = select(Payment).where(Payment.id == payment_row_id, scopes.payments(principal))
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -113,11 +104,9 @@ async def patient(session: AsyncSession, patient_id: int) -> Patient | None:
 
 
 async def staff_visible_patient(session: AsyncSession, principal: Principal, patient_id: int) -> bool:
-    """The patient-record scope (organization; a lone clinician: their own patients), so a staff read of a
-    patient's payments answers 404 exactly where ``GET /api/patients/:id`` does."""
-    from clinicops.patients.repository import visible_condition
-
-    stmt = select(Patient.id).where(Patient.id == patient_id, visible_condition(principal))
+    """The patient-record rule (``authz.scopes.patients``), so a staff read of a patient's payments answers 404
+    exactly where ``GET /api/patients/:id`` does."""
+    stmt = select(Patient.id).where(Patient.id == patient_id, scopes.patients(principal))
     return (await session.execute(stmt)).first() is not None
 
 
@@ -133,13 +122,9 @@ class HistoryFilters:
 
 async def history(session: AsyncSession, principal: Principal, filters: HistoryFilters, *, limit: int,
                   offset: int, patient: PatientScope | None = None) -> tuple[list[tuple[Payment, Appointment]], int]:
-    visible = _appointments_visible_to(principal, patient).subquery()
-    stmt = select(Payment, Appointment).join(Appointment, Appointment.id == Payment.appointment_id).where(
-        Payment.appointment_id.in_(select(visible.c.id)))
-    if principal.is_staff:
-        stmt = stmt.where(Payment.organization_id == principal.organization_id)
-    elif patient is not None:
-        stmt = stmt.where(*patient.of(Payment))
+    """Payments of appointments the caller may read, newest first, with their appointments; and how many."""
+    stmt = (select(Payment, Appointment).join(Appointment, Appointment.id == Payment.appointment_id)
+            .where(scopes.payments(_subject(principal, patient))))
     if filters.status:
         stmt = stmt.where(Payment.status == filters.status)
     if filters.patient_id:

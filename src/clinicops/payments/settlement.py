@@ -8,14 +8,14 @@ for the same payment serialize and the appointment is confirmed exactly once.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.appointments import repository as appointments_repository
-from clinicops.appointments import transitions
+from clinicops.appointments import booking
 from clinicops.appointments.models import Appointment
+from clinicops.errors import AppError
 from clinicops.kit.money import to_rupees
 from clinicops.kit.timezones import utcnow
+from clinicops.lifecycle import Actor, AppointmentStatus, change_status
 from clinicops.logging import get_logger
 from clinicops.messaging import notify
 from clinicops.patients import registry
@@ -41,7 +41,7 @@ def add_note(payment: Payment, text: str) -> None:
 
 async def settle_paid(session: AsyncSession, payment: Payment, appointment: Appointment | None, *,
                       provider_payment_id: str | None, method: str, actor_user_id: int | None = None,
-                      actor: str = "PAYMENT") -> bool:
+                      actor: str = Actor.PAYMENT) -> bool:
     """Record the money received and confirm the appointment; False when it was already recorded."""
     if payment.status in PAID_STATUSES:
         return False
@@ -58,7 +58,7 @@ async def settle_paid(session: AsyncSession, payment: Payment, appointment: Appo
     await _charge_registration(session, payment)
     if appointment is not None:
         appointment = await _confirm(session, appointment, payment, actor_user_id=actor_user_id, actor=actor)
-        if appointment.status == "CANCELLED":  # paid for a slot that is gone: the receipt says it is refunded
+        if appointment.status == AppointmentStatus.CANCELLED:  # paid for a slot that is gone: it goes back
             await notify.payment_refund_due(session, appointment, amount_paise=payment.amount_paise)
         else:
             await notify.payment_received(session, appointment, amount_paise=payment.amount_paise)
@@ -86,43 +86,44 @@ async def _charge_registration(session: AsyncSession, payment: Payment) -> None:
 async def _confirm(session: AsyncSession, appointment: Appointment, payment: Payment, *,
                    actor_user_id: int | None, actor: str) -> Appointment:
     reason = f"Payment of ₹{to_rupees(payment.amount_paise)} received"
-    if appointment.status == "BOOKED":
-        await transitions.change_status(session, appointment, "CONFIRMED", actor_user_id=actor_user_id,
-                                        actor=actor, reason=reason)
+    if appointment.status == AppointmentStatus.BOOKED:
+        await change_status(session, appointment, AppointmentStatus.CONFIRMED, actor_user_id=actor_user_id,
+                            actor=actor, reason=reason)
         return appointment
-    if appointment.status != "CANCELLED":
+    if appointment.status != AppointmentStatus.CANCELLED:
         return appointment  # already confirmed or further along: the money is recorded, nothing to move
     rebooked = await _rebook(session, appointment, payment) if appointment.cancelled_by_user_id is None else None
     if rebooked is None:
         payment.refund_eligible_paise = payment.amount_paise
         add_note(payment, "Paid after the slot was released and could not be re-booked; refund due in full")
         return appointment
-    await transitions.change_status(session, rebooked, "CONFIRMED", actor_user_id=actor_user_id, actor=actor,
-                                    reason=reason)
+    await change_status(session, rebooked, AppointmentStatus.CONFIRMED, actor_user_id=actor_user_id, actor=actor,
+                        reason=reason)
     return rebooked
 
 
 async def _rebook(session: AsyncSession, old: Appointment, payment: Payment) -> Appointment | None:
-    """The hold expired before the money arrived: book the same slot again if it is still free."""
+    """The hold expired before the money arrived: book the same slot again if it is still bookable.
+
+    Through ``booking.book``, the one path of every new appointment (the clinician's time lock, lapsed holds
+    released, the slot engine's check), in a savepoint: a refusal (the slot is taken, the clinician no longer
+    works then) leaves the transaction usable, and the payment is then due back in full.
+    """
     if old.starts_at is None or old.starts_at <= utcnow():
         return None
-    await appointments_repository.lock_clinician_time(session, old.clinician_id)  # queue like every booking
-    new = Appointment(
-        organization_id=old.organization_id, centre_id=old.centre_id, clinician_id=old.clinician_id,
-        patient_id=old.patient_id, mode=old.mode, kind=old.kind, starts_at=old.starts_at, ends_at=old.ends_at,
-        duration_minutes=old.duration_minutes, status="BOOKED", source=old.source,
-        parent_appointment_id=old.parent_appointment_id, booked_by_user_id=old.booked_by_user_id,
-        fee_paise=old.fee_paise, notes=old.notes)
     try:
         async with session.begin_nested():
-            session.add(new)
-            await session.flush()
-    except IntegrityError:  # the exclusion constraint: someone else has the slot now
-        log.info("late_payment_slot_taken", appointment_id=old.id, payment_id=payment.id)
+            booked = await booking.book(
+                session, organization_id=old.organization_id, patient_id=old.patient_id,
+                clinician_id=old.clinician_id, centre_id=old.centre_id, mode=old.mode, kind=old.kind,
+                starts_at=old.starts_at, duration_minutes=old.duration_minutes, notes=old.notes,
+                parent_appointment_id=old.parent_appointment_id, source=old.source, fee_paise=old.fee_paise,
+                booked_by_user_id=old.booked_by_user_id, actor_user_id=None, actor=Actor.PAYMENT,
+                reason=f"Re-booked: payment for appointment #{old.id} arrived after its hold was released")
+    except AppError as exc:  # refused: the slot is taken, or no longer offered
+        log.info("late_payment_slot_taken", appointment_id=old.id, payment_id=payment.id, why=exc.message)
         return None
-    await transitions.record_event(session, new, from_status=None, to_status="BOOKED", actor_user_id=None,
-                                   actor="PAYMENT", reason=f"Re-booked: payment for appointment #{old.id} "
-                                                           "arrived after its hold was released")
+    new = booked.appointment
     payment.appointment_id = new.id
     add_note(payment, f"Paid after appointment #{old.id} was released; re-booked as #{new.id}")
     return new
@@ -147,10 +148,10 @@ def mark_failed(payment: Payment, *, code: str | None, reason: str | None) -> bo
 
 async def release_hold(session: AsyncSession, appointment: Appointment | None, *, reason: str) -> bool:
     """Give the slot back when the money will not come (failure reported, link expired)."""
-    if appointment is None or appointment.status != "BOOKED":
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED:
         return False
     if await repository.other_paid_exists(session, appointment.id, exclude_id=0):
         return False
-    await transitions.change_status(session, appointment, "CANCELLED", actor_user_id=None, actor="PAYMENT",
-                                    reason=reason)
+    await change_status(session, appointment, AppointmentStatus.CANCELLED, actor_user_id=None,
+                        actor=Actor.PAYMENT, reason=reason)
     return True

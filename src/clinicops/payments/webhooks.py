@@ -28,7 +28,8 @@ PROVIDER = "RAZORPAY"
 
 
 async def receive(session: AsyncSession, *, raw_body: bytes, signature: str | None,
-                  event_id: str | None) -> dict[str, Any]:
+                  event_id: str | None) -> bool:
+    """Verify and store one delivery; True when it is a redelivery of an event already stored."""
     if not webhook_signature_valid(get_settings(), raw_body, signature):
         log.warning("webhook_signature_invalid")
         raise InvalidSignature("The webhook signature is not valid")
@@ -44,7 +45,7 @@ async def receive(session: AsyncSession, *, raw_body: bytes, signature: str | No
                                                   event_type=str(payload.get("event") or "")[:100], payload=payload)
     if row_id is not None:
         enqueue(session, "payments.apply_webhook", webhook_event_id=row_id)
-    return {"received": True, "duplicate": row_id is None}
+    return row_id is None
 
 
 def _entity(payload: dict[str, Any], name: str) -> dict[str, Any] | None:

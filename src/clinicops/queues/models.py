@@ -10,7 +10,8 @@ from clinicops.kit.models import Base, IdMixin, OrgMixin, TimestampMixin
 
 
 class Queue(IdMixin, TimestampMixin, OrgMixin, Base):
-    """A clinician's live token queue for one day."""
+    """A clinician's live token queue for one day. Its tokens are appointments (``queue_id``, ``token_number``);
+    their statuses move by the token table of ``clinicops.lifecycle.tokens``."""
 
     __tablename__ = "queues"
     __table_args__ = (

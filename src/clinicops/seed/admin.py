@@ -9,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops import db
-from clinicops.kit import all_models  # noqa: F401  (every table, so foreign keys resolve)
 from clinicops.auth import credentials
 from clinicops.auth.models import User, UserRole
 from clinicops.auth.passwords import hash_password

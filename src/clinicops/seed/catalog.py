@@ -12,9 +12,12 @@ TIMEZONE = "Asia/Kolkata"
 
 MON, TUE, WED, THU, FRI, SAT = 1, 2, 3, 4, 5, 6  # 0 = Sunday, as availability_rules store it
 
+# The chain operates in the three cities the hospital spec names and charges a one-time registration fee of 100
+# rupees; the clinic has its own city and no such fee. Both keep the default 24-hour free-cancellation window.
 CHAIN = {"slug": CHAIN_SLUG, "name": "Mibo Mental Health", "kind": "CHAIN", "timezone": TIMEZONE,
          "address": "100 Feet Road, Indiranagar, Bengaluru 560038", "phone": "+919845000001",
-         "email": "care@mibo.example.com", "whatsapp_number": "+919845000001"}
+         "email": "care@mibo.example.com", "whatsapp_number": "+919845000001",
+         "cities": ["bangalore", "kochi", "mumbai"], "registration_fee_paise": 100_00, "free_cancellation_hours": 24}
 
 CENTRES = (
     {"city": "bangalore", "name": "Mibo Indiranagar", "address_line1": "12, 100 Feet Road, Indiranagar",
@@ -133,7 +136,8 @@ DEMO_CLINICIAN_LOGIN = "dr.meera"
 
 CLINIC = {"slug": CLINIC_SLUG, "name": "Sunrise Family Clinic", "kind": "CLINIC", "timezone": TIMEZONE,
           "address": "8, FC Road, Shivajinagar, Pune 411005", "phone": "+919880000001",
-          "email": "hello@sunrise-clinic.example.com", "whatsapp_number": "+919880000001"}
+          "email": "hello@sunrise-clinic.example.com", "whatsapp_number": "+919880000001",
+          "cities": ["pune"], "registration_fee_paise": 0, "free_cancellation_hours": 24}
 CLINIC_CENTRE = {"city": "pune", "name": "Sunrise Family Clinic", "address_line1": "8, FC Road, Shivajinagar",
                  "pincode": "411005", "phone": "+919880000001", "email": "hello@sunrise-clinic.example.com"}
 CLINIC_ADMIN = StaffSeed("sunrise.admin", "Neha Kulkarni", "ADMIN", "9880000101")

@@ -15,13 +15,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops import db
-from clinicops.kit import all_models  # noqa: F401  (every table, so foreign keys resolve)
 from clinicops.auth.models import User, UserRole
 from clinicops.auth.passwords import hash_password
 from clinicops.clinicians.models import AvailabilityRule, Clinician
-from clinicops.config import get_settings
 from clinicops.kit import phones
 from clinicops.kit.timezones import today_in, zone
+from clinicops.lifecycle import AppointmentStatus
 from clinicops.organizations.models import Centre, Organization, Subscription
 from clinicops.patients.models import CareRelationship, Patient, PatientRegistration
 from clinicops.seed import catalog
@@ -87,10 +86,11 @@ async def load(session: AsyncSession, *, scale: int = 1, seed: int = 20261121) -
     chain_plan = OrgHistory(chain.id, chain.timezone, chain_doctors, patients, [u.id for u in desk[2:]],
                             ("WEB_PATIENT", "WEB_PATIENT", "ADMIN_FRONT_DESK", "ADMIN_CARE_COORDINATOR"),
                             past_fill=0.2, future_fill=0.1,
-                            registration_fee_paise=get_settings().registration_fee_paise)
+                            registration_fee_paise=chain.registration_fee_paise)
     planned = plan_history(rng, chain_plan, today=today)
     clinic_plan = OrgHistory(clinic.id, clinic.timezone, clinic_doctors, clinic_patients, [clinic_admin.id],
-                             ("CLINIC_STAFF", "WHATSAPP", "WALK_IN"), past_fill=0.12, future_fill=0.05)
+                             ("CLINIC_STAFF", "WHATSAPP", "WALK_IN"), past_fill=0.12, future_fill=0.05,
+                             registration_fee_paise=clinic.registration_fee_paise)
     clinic_planned = plan_history(rng, clinic_plan, today=today, start_index=len(planned))
     await _register(session, chain, patients, prefix="MIBO", paid=chain_plan.paid_registration)
     await _register(session, clinic, clinic_patients, prefix="SUN", paid=set())
@@ -221,7 +221,7 @@ async def _care_relationships(session: AsyncSession, clinic_id: int, planned) ->
     pairs: dict[tuple[int, int], list] = {}
     for item in planned:
         appt = item.appointment
-        if appt["status"] == "COMPLETED":
+        if appt["status"] == AppointmentStatus.COMPLETED:
             pairs.setdefault((appt["clinician_id"], appt["patient_id"]), []).append(appt["finished_at"])
     if pairs:
         await session.execute(insert(CareRelationship), [

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment, AppointmentEvent
 from clinicops.kit.timezones import local_datetime, utcnow, zone
+from clinicops.lifecycle import Actor as A
+from clinicops.lifecycle import AppointmentStatus as S
 from clinicops.payments.models import Payment
 
 PAST_DAYS = 90
@@ -85,9 +87,9 @@ def _slots(doctor: Doctor, day: date, tz) -> list[tuple[Rule, datetime, datetime
 
 def _outcome(rng: random.Random, starts_at: datetime, now: datetime) -> str:
     if starts_at > now:
-        return "CONFIRMED"
+        return S.CONFIRMED
     roll = rng.random()
-    return "COMPLETED" if roll < 0.8 else "CANCELLED" if roll < 0.91 else "NO_SHOW"
+    return S.COMPLETED if roll < 0.8 else S.CANCELLED if roll < 0.91 else S.NO_SHOW
 
 
 def _event(appt_index: int, org_id: int, from_status: str | None, to_status: str, at: datetime,
@@ -104,12 +106,12 @@ def _plan_one(rng: random.Random, plan: OrgHistory, doctor: Doctor, rule: Rule, 
     booked_at = min(starts_at - timedelta(hours=rng.randint(2, 240)), now - timedelta(minutes=5))
     confirmed_at = booked_at + timedelta(minutes=rng.randint(1, 20))
     status = _outcome(rng, starts_at, now)
-    cancelled_before_paying = status == "CANCELLED" and rng.random() < 0.4
+    cancelled_before_paying = status == S.CANCELLED and rng.random() < 0.4
     follow_up = (doctor.clinician_id, patient_id) in seen
     seen.add((doctor.clinician_id, patient_id))
     org = plan.organization_id
-    events = [_event(index, org, None, "BOOKED", booked_at, booked_by,
-                     "PATIENT" if booked_by == patient_user_id else "USER")]
+    events = [_event(index, org, None, S.BOOKED, booked_at, booked_by,
+                     A.PATIENT if booked_by == patient_user_id else A.USER)]
     appt = {
         "organization_id": org, "centre_id": rule.centre_id, "clinician_id": doctor.clinician_id,
         "patient_id": patient_id, "mode": rule.mode, "kind": "FOLLOW_UP" if follow_up else "CONSULTATION",
@@ -119,7 +121,7 @@ def _plan_one(rng: random.Random, plan: OrgHistory, doctor: Doctor, rule: Rule, 
     }
     payment = None
     if not cancelled_before_paying:
-        events.append(_event(index, org, "BOOKED", "CONFIRMED", confirmed_at, None, "PAYMENT"))
+        events.append(_event(index, org, S.BOOKED, S.CONFIRMED, confirmed_at, None, A.PAYMENT))
         payment = _payment(rng, plan, patient_id, doctor, source, confirmed_at, index)
         appt["updated_at"] = confirmed_at
         if rule.mode == "ONLINE":
@@ -133,23 +135,23 @@ def _finish(rng: random.Random, appt: dict, events: list[dict], payment: dict | 
     index, org = events[0]["_appt"], appt["organization_id"]
     starts_at, ends_at = appt["starts_at"], appt["ends_at"]
     last = events[-1]["to_status"]
-    if status == "COMPLETED":
+    if status == S.COMPLETED:
         if appt["mode"] == "IN_PERSON":
             appt["checked_in_at"] = starts_at - timedelta(minutes=rng.randint(3, 20))
         appt["started_at"], appt["finished_at"] = starts_at, ends_at
-        events.append(_event(index, org, last, "IN_PROGRESS", starts_at, doctor.user_id, "USER"))
-        events.append(_event(index, org, "IN_PROGRESS", "COMPLETED", ends_at, doctor.user_id, "USER"))
+        events.append(_event(index, org, last, S.IN_PROGRESS, starts_at, doctor.user_id, A.USER))
+        events.append(_event(index, org, S.IN_PROGRESS, S.COMPLETED, ends_at, doctor.user_id, A.USER))
         appt["updated_at"] = ends_at
-    elif status == "NO_SHOW":
+    elif status == S.NO_SHOW:
         marked = starts_at + timedelta(minutes=15)
-        events.append(_event(index, org, last, "NO_SHOW", marked, doctor.user_id, "USER", "Patient did not attend"))
+        events.append(_event(index, org, last, S.NO_SHOW, marked, doctor.user_id, A.USER, "Patient did not attend"))
         appt["updated_at"] = marked
-    elif status == "CANCELLED":
+    elif status == S.CANCELLED:
         cancelled = min(events[-1]["created_at"] + timedelta(hours=rng.randint(1, 24)),
                         starts_at - timedelta(hours=1), now)
         cancelled = max(cancelled, events[-1]["created_at"])
         reason = rng.choice(("Patient requested", "Clinician unavailable", "Travel", "Feeling better"))
-        events.append(_event(index, org, last, "CANCELLED", cancelled, booked_by, "USER", reason))
+        events.append(_event(index, org, last, S.CANCELLED, cancelled, booked_by, A.USER, reason))
         appt.update(cancelled_at=cancelled, cancellation_reason=reason, cancelled_by_user_id=booked_by,
                     updated_at=cancelled)
         if payment is not None:

@@ -9,25 +9,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments.models import Appointment
 from clinicops.auth.models import User
+from clinicops.authz import scopes
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.models import Clinician
+from clinicops.lifecycle import AppointmentStatus
 from clinicops.organizations.models import Centre
 from clinicops.patients.models import Patient
 
 
-def scoped(principal: Principal) -> Select:
-    """Appointments of the caller's organization, their centres, and (a clinician) their own."""
-    stmt = select(Appointment).where(Appointment.organization_id == principal.organization_id)
-    centres = principal.centre_scope()
-    if principal.only_own_clinician():
-        stmt = stmt.where(Appointment.clinician_id == (principal.clinician_id or -1))
-    elif centres is not None:
-        stmt = stmt.where(Appointment.centre_id.in_(centres or {-1}))
-    return stmt
+def _readable(principal: Principal) -> Select:
+    """Appointments (so their Meet links) the caller may read (``authz.scopes``)."""
+    return select(Appointment).where(scopes.meet_links(principal))
 
 
 async def get_scoped(session: AsyncSession, principal: Principal, appointment_id: int) -> Appointment | None:
-    return (await session.execute(scoped(principal).where(Appointment.id == appointment_id))).scalar_one_or_none()
+    return (await session.execute(_readable(principal).where(Appointment.id == appointment_id))).scalar_one_or_none()
 
 
 async def lock(session: AsyncSession, appointment_id: int) -> Appointment | None:
@@ -39,7 +35,7 @@ async def lock(session: AsyncSession, appointment_id: int) -> Appointment | None
 async def list_links(session: AsyncSession, principal: Principal, *, centre_id: int | None, limit: int,
                      offset: int) -> tuple[list[tuple], int]:
     """(appointment, patient name, clinician name, centre name) rows with a link, newest start first."""
-    base = scoped(principal).where(Appointment.meet_link.is_not(None))
+    base = _readable(principal).where(Appointment.meet_link.is_not(None))
     if centre_id is not None:
         base = base.where(Appointment.centre_id == centre_id)
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
@@ -63,7 +59,8 @@ async def missing_links(session: AsyncSession, *, now: datetime, quiet_since: da
     """
     rows = await session.execute(
         select(Appointment.id)
-        .where(Appointment.mode == "ONLINE", Appointment.status == "CONFIRMED", Appointment.meet_link.is_(None),
+        .where(Appointment.mode == "ONLINE", Appointment.status == AppointmentStatus.CONFIRMED,
+               Appointment.meet_link.is_(None),
                Appointment.ends_at > now, Appointment.updated_at < quiet_since)
         .order_by(Appointment.starts_at).limit(limit))
     return list(rows.scalars())

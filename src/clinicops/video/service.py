@@ -1,9 +1,9 @@
 """Meet links for ONLINE appointments.
 
-An ONLINE appointment gets its link when it becomes CONFIRMED: :func:`on_confirmed` enqueues the
-``video.create_meet_link`` job in the confirming transaction, so a provider outage never fails a booking or a
-payment; the job retries with backoff and a periodic sweep catches what is still missing. Once stored, the
-link goes to the patient and the clinician by WhatsApp (once per link).
+An ONLINE appointment gets its link when it becomes CONFIRMED: :func:`on_confirmed` (a lifecycle effect, like
+:func:`on_rescheduled` for a move) enqueues the ``video.create_meet_link`` job in the confirming transaction, so a
+provider outage never fails a booking or a payment; the job retries with backoff and a periodic sweep catches what
+is still missing. Once stored, the link goes to the patient and the clinician by WhatsApp (once per link).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from clinicops import jobs
 from clinicops.appointments.models import Appointment
 from clinicops.authz.principal import Principal
 from clinicops.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from clinicops.lifecycle import RELEASED, effects
+from clinicops.lifecycle import AppointmentStatus as S
+from clinicops.lifecycle.effects import Moved, StatusChange
 from clinicops.logging import get_logger
 from clinicops.messaging import notify
 from clinicops.messaging import repository as messages
@@ -26,8 +29,18 @@ from clinicops.video.providers import MeetingRequest, VideoProvider, VideoProvid
 log = get_logger("clinicops.video")
 
 # Statuses in which the patient should have the link now (an unpaid BOOKED appointment gets it on payment).
-SENDS_LINK = frozenset({"CONFIRMED", "CHECKED_IN", "WAITING", "CURRENT", "IN_PROGRESS"})
-NO_LINK_NEEDED = frozenset({"CANCELLED", "RESCHEDULED", "NO_SHOW", "SKIPPED", "COMPLETED"})
+SENDS_LINK = frozenset({S.CONFIRMED, S.CHECKED_IN, S.IN_PROGRESS})
+NO_LINK_NEEDED = RELEASED | {S.COMPLETED}
+
+
+@effects.register("video.meet_link")
+async def _confirmed(session: AsyncSession, change: StatusChange) -> None:
+    await on_confirmed(session, change.appointment)
+
+
+@effects.register("video.meet_link_moved")
+async def _moved(session: AsyncSession, move: Moved) -> None:
+    await on_rescheduled(session, move.appointment)
 
 
 async def on_confirmed(session: AsyncSession, appointment: Appointment) -> None:
@@ -144,7 +157,7 @@ async def get_link(session: AsyncSession, principal: Principal, *, appointment_i
 def _valid_link(link: str) -> str:
     parsed = urlparse(link or "")
     if parsed.scheme != "https" or not parsed.netloc or len(link) > 500:
-        raise ValidationFailed("meetLink", "meetLink must be an https URL")
+        raise ValidationFailed("meet_link", "meet_link must be an https URL")
     return link
 
 

@@ -40,6 +40,7 @@ def alias_router(routers: list[APIRouter]) -> APIRouter:
                 found.add((method, route.path))
                 aliases.add_api_route(alias, route.endpoint, methods=[method], status_code=route.status_code,
                                       dependencies=route.dependencies, response_class=route.response_class,
+                                      response_model=route.response_model, responses=route.responses,
                                       include_in_schema=False, name=f"alias:{route.name}")
     missing = set(ALIASES) - found
     if missing:

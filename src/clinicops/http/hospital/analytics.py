@@ -15,16 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.analytics import service
 from clinicops.analytics.periods import BucketUnit, SeriesPeriod, Window
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require
 from clinicops.http.hospital.clinicians import query_params
+from clinicops.http.hospital.schemas.operations import DashboardFigures, LeadSource, RevenuePoint, TopDoctor
 from clinicops.http.hospital.wire import Field, HospitalInput, either
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.kit.money import to_rupees
-from clinicops.kit.schemas import ok
+from clinicops.http.envelope import ok
 
 router = new_router(prefix="/analytics", tags=["analytics"])
-Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER))]
+Reader = Annotated[Principal, Depends(require(policies.VIEW_ANALYTICS))]
 Db = Annotated[AsyncSession, Depends(get_db)]
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -79,7 +82,7 @@ def _label(day: date, unit: BucketUnit, period: SeriesPeriod) -> str:
     return f"{day.day} {MONTHS[day.month - 1]}"
 
 
-@router.get("/dashboard")
+@router.get("/dashboard", response_model=Envelope[DashboardFigures])
 async def dashboard(principal: Reader, db: Db, query: CentreFilter):
     d = await service.dashboard(db, principal, centre_id=query.centre_id)
     return ok({
@@ -95,7 +98,7 @@ async def dashboard(principal: Reader, db: Db, query: CentreFilter):
     })
 
 
-@router.get("/top-doctors")
+@router.get("/top-doctors", response_model=Envelope[list[TopDoctor]])
 async def top_doctors(principal: Reader, db: Db, query: TopDoctorsParams):
     found = await service.top_doctors(db, principal, centre_id=query.centre_id, limit=query.limit)
     return ok([{
@@ -106,7 +109,7 @@ async def top_doctors(principal: Reader, db: Db, query: TopDoctorsParams):
     } for d in found.doctors])
 
 
-@router.get("/revenue")
+@router.get("/revenue", response_model=Envelope[list[RevenuePoint]])
 async def revenue(principal: Reader, db: Db, query: RevenueParams):
     chart = await service.revenue(db, principal, period=query.period, centre_id=query.centre_id)
     return ok([{
@@ -115,7 +118,7 @@ async def revenue(principal: Reader, db: Db, query: RevenueParams):
     } for p in chart.points])
 
 
-@router.get("/leads-by-source")
+@router.get("/leads-by-source", response_model=Envelope[list[LeadSource]])
 async def leads_by_source(principal: Reader, db: Db, query: CentreFilter):
     found = await service.bookings_by_source(db, principal, centre_id=query.centre_id)
     return ok([{

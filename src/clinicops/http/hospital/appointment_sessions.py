@@ -12,13 +12,16 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments import service, sessions
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require
-from clinicops.http.hospital.appointments import EDITORS, appointment_type_of, query_int, staff_row
+from clinicops.http.hospital.appointments import appointment_type_of, query_int, staff_row
+from clinicops.http.hospital.schemas.appointments import FollowUp, SessionNote, StaffAppointment
 from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso
 from clinicops.http.openapi import declares_query, query_param
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
-from clinicops.kit.schemas import created, ok
+from clinicops.http.envelope import created, ok
 
 router = new_router(prefix="/appointments", tags=["appointments"])
 _ID = {"type": "integer", "format": "int64", "minimum": 0}
@@ -54,28 +57,28 @@ def session_note_row(note: sessions.SessionNote) -> dict:
             "status": a.status, "created_at": iso(v.created_at), "updated_at": iso(v.updated_at)}
 
 
-@router.post("/{appointment_id:int}/clinician-notes")
+@router.post("/{appointment_id:int}/clinician-notes", status_code=201, response_model=Envelope[SessionNote])
 async def save_session_notes(appointment_id: int, body: SessionNotesIn,
-                             principal: Principal = Depends(require(Role.CLINICIAN)),
+                             principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                              session: AsyncSession = Depends(get_db)):
     note = await sessions.save_notes(session, principal, appointment_id, text=body.session_notes)
     return created(session_note_row(note), "Session notes saved")
 
 
-@router.get("/{appointment_id:int}/previous-notes")
+@router.get("/{appointment_id:int}/previous-notes", response_model=Envelope[list[SessionNote]])
 @declares_query(query_param("patientId", _ID, also=("patient_id",),
                             description="The appointment's patient (any other id is 404)."))
 async def previous_notes(appointment_id: int, request: Request,
-                         principal: Principal = Depends(require(Role.CLINICIAN)),
+                         principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                          session: AsyncSession = Depends(get_db)):
     notes = await sessions.earlier_notes(session, principal, appointment_id,
                                          patient_id=query_int(request, "patientId", "patient_id"))
     return ok([session_note_row(n) for n in notes])
 
 
-@router.post("/{appointment_id:int}/schedule-followup")
+@router.post("/{appointment_id:int}/schedule-followup", status_code=201, response_model=Envelope[FollowUp])
 async def schedule_follow_up(appointment_id: int, body: FollowUpIn,
-                             principal: Principal = Depends(require(Role.CLINICIAN)),
+                             principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                              session: AsyncSession = Depends(get_db)):
     follow_up = await sessions.schedule_follow_up(session, principal, appointment_id, on=body.follow_up_date,
                                                   notes=body.follow_up_notes)
@@ -85,9 +88,9 @@ async def schedule_follow_up(appointment_id: int, body: FollowUpIn,
                     "follow_up_notes": follow_up.notes, "created_at": iso(v.created_at)}, "Follow-up recorded")
 
 
-@router.patch("/{appointment_id:int}/notes")
+@router.patch("/{appointment_id:int}/notes", response_model=Envelope[StaffAppointment])
 async def set_notes(appointment_id: int, body: NotesIn,
-                    principal: Principal = Depends(require(Role.CLINICIAN, *EDITORS)),
+                    principal: Principal = Depends(require(policies.EDIT_APPOINTMENT_NOTES)),
                     session: AsyncSession = Depends(get_db)):
     found = await service.update(session, principal, appointment_id, notes=body.notes)
     return ok(staff_row(found), "Notes updated")

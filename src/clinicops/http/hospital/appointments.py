@@ -13,28 +13,54 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.appointments import service
 from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
+from clinicops.http.hospital.schemas.appointments import (AppointmentDetail, DashboardStats, MyAppointments,
+                                                          StaffAppointment, StatusChange)
+from clinicops.http.hospital.schemas.common import Listing
 from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso, listing
 from clinicops.http.openapi import declares_query, query_param
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
 from clinicops.kit.money import to_rupees
-from clinicops.kit.schemas import clamp_limit, created, ok
+from clinicops.http.envelope import clamp_limit, created, ok
 
 router = new_router(prefix="/appointments", tags=["appointments"])
 
-DESK = (Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER, Role.CARE_COORDINATOR, Role.FRONT_DESK)
-EDITORS = (Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER, Role.CARE_COORDINATOR)
 # The admin panel's older lower-case names (types/index.ts) for our statuses.
 STATUS_ALIASES = {"SCHEDULED": "BOOKED", "PENDING": "BOOKED", "ONGOING": "IN_PROGRESS"}
+# What the admin panel's appointment_type means in our model: (mode, kind).
+APPOINTMENT_TYPES = {
+    "IN_PERSON": ("IN_PERSON", "CONSULTATION"),
+    "ONLINE": ("ONLINE", "CONSULTATION"),
+    "FOLLOW_UP": ("IN_PERSON", "FOLLOW_UP"),
+    "INPATIENT_ASSESSMENT": ("IN_PERSON", "INPATIENT_ASSESSMENT"),
+}
+# The clinician dashboard's tiles, each counting what clicking it lists (the admin panel's own grouping).
+DASHBOARD_TILES = {"waiting": ("BOOKED", "CONFIRMED"), "ongoing": ("IN_PROGRESS",), "confirmed": ("CONFIRMED",),
+                   "completed": ("COMPLETED",), "cancelled": ("CANCELLED",), "booked": ("BOOKED",),
+                   "checkedIn": ("CHECKED_IN",), "noShow": ("NO_SHOW",)}
 
 
 # --- wire ----------------------------------------------------------------------------------------------------
 
 def appointment_type_of(mode: str, kind: str) -> str:
     return kind if kind in ("FOLLOW_UP", "INPATIENT_ASSESSMENT") else mode
+
+
+def appointment_type(value: str, mode: str | None = None) -> tuple[str, str]:
+    """(mode, kind) of an admin-panel appointment_type; a follow-up may say its own mode."""
+    found_mode, kind = APPOINTMENT_TYPES[value]
+    return (mode or found_mode) if kind != "CONSULTATION" else found_mode, kind
+
+
+def dashboard_tiles(counts: dict[str, int]) -> dict[str, int]:
+    """The dashboard's ``total`` and one count per :data:`DASHBOARD_TILES` entry, from the counts per status."""
+    return {"total": sum(counts.values())} | {
+        tile: sum(counts.get(status, 0) for status in statuses) for tile, statuses in DASHBOARD_TILES.items()}
 
 
 def staff_row(v: AppointmentView) -> dict:
@@ -100,8 +126,8 @@ class CreateIn(HospitalInput):
     @classmethod
     def _type(cls, value: object) -> str:
         text = value.strip().upper().replace("-", "_") if isinstance(value, str) else ""
-        if text not in service.APPOINTMENT_TYPES:
-            raise ValueError(f"appointment_type must be one of {', '.join(service.APPOINTMENT_TYPES)}")
+        if text not in APPOINTMENT_TYPES:
+            raise ValueError(f"appointment_type must be one of {', '.join(APPOINTMENT_TYPES)}")
         return text
 
     @field_validator("mode", mode="before")
@@ -233,15 +259,15 @@ def list_filters(request: Request) -> service.ListFilters:
 # --- routes --------------------------------------------------------------------------------------------------
 # A handler served under two methods or paths appears once in the OpenAPI schema, under the documented one.
 
-@router.get("")
+@router.get("", response_model=Listing[StaffAppointment])
 async def list_appointments(filters: service.ListFilters = Depends(list_filters),
-                            principal: Principal = Depends(require()), session: AsyncSession = Depends(get_db)):
+                            principal: Principal = Depends(require(policies.VIEW_APPOINTMENTS)), session: AsyncSession = Depends(get_db)):
     rows, total = await service.list_appointments(session, principal, filters)
     return listing([staff_row(v) for v in rows], total=total, limit=filters.limit, offset=filters.offset)
 
 
-@router.get("/my-appointments")
-async def my_appointments(principal: Principal = Depends(require(Role.CLINICIAN)),
+@router.get("/my-appointments", response_model=Envelope[MyAppointments])
+async def my_appointments(principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                           session: AsyncSession = Depends(get_db)):
     groups = await service.my_appointments(session, principal)
     body = {name: [staff_row(v) for v in rows] for name, rows in groups.items()}
@@ -254,7 +280,7 @@ _RANGE = (query_param("startDate", _DAY, also=("start_date", "from"),
           query_param("endDate", _DAY, also=("end_date", "to"), description="Last day (default: startDate)."))
 
 
-_TILES = {name.lower(): statuses for name, statuses in service.DASHBOARD_TILES.items()}
+_TILES = {name.lower(): statuses for name, statuses in DASHBOARD_TILES.items()}
 
 
 def _dashboard_statuses(request: Request) -> tuple[str, ...] | None:
@@ -272,20 +298,20 @@ def _dashboard_statuses(request: Request) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(found))
 
 
-@router.get("/dashboard/stats")
+@router.get("/dashboard/stats", response_model=Envelope[DashboardStats])
 @declares_query(*_RANGE)
-async def dashboard_stats(request: Request, principal: Principal = Depends(require(Role.CLINICIAN)),
+async def dashboard_stats(request: Request, principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                           session: AsyncSession = Depends(get_db)):
     """The signed-in clinician's dashboard tiles over the range (docs/appointments.md)."""
-    return ok(await service.dashboard_stats(
+    return ok(dashboard_tiles(await service.dashboard_stats(
         session, principal, since=_date(request, "startDate", "start_date", "from"),
-        until=_date(request, "endDate", "end_date", "to")))
+        until=_date(request, "endDate", "end_date", "to"))))
 
 
-@router.get("/dashboard/appointments")
+@router.get("/dashboard/appointments", response_model=Listing[StaffAppointment])
 @declares_query(*_RANGE, query_param("status", {"type": "string"},
                                      description="A status, a comma list, or WAITING/ONGOING/...; ALL for every."))
-async def dashboard_appointments(request: Request, principal: Principal = Depends(require(Role.CLINICIAN)),
+async def dashboard_appointments(request: Request, principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                                  session: AsyncSession = Depends(get_db)):
     """The signed-in clinician's appointments over the range, earliest first."""
     rows, total = await service.dashboard_appointments(
@@ -294,34 +320,35 @@ async def dashboard_appointments(request: Request, principal: Principal = Depend
     return listing([staff_row(v) for v in rows], total=total, limit=service.LIST_LIMIT, offset=0)
 
 
-@router.get("/{appointment_id:int}")
-async def get_appointment(appointment_id: int, principal: Principal = Depends(require()),
+@router.get("/{appointment_id:int}", response_model=Envelope[AppointmentDetail])
+async def get_appointment(appointment_id: int, principal: Principal = Depends(require(policies.VIEW_APPOINTMENTS)),
                           session: AsyncSession = Depends(get_db)):
     found = await service.get(session, principal, appointment_id)
     events = await service.history(session, principal, appointment_id)
     return ok({**staff_row(found), "statusHistory": history_rows(events)})
 
 
-@router.get("/{appointment_id:int}/history")
-async def appointment_history(appointment_id: int, principal: Principal = Depends(require()),
+@router.get("/{appointment_id:int}/history", response_model=Envelope[list[StatusChange]])
+async def appointment_history(appointment_id: int, principal: Principal = Depends(require(policies.VIEW_APPOINTMENTS)),
                               session: AsyncSession = Depends(get_db)):
     return ok(history_rows(await service.history(session, principal, appointment_id)))
 
 
-@router.post("")
-async def create_appointment(body: CreateIn, principal: Principal = Depends(require(*DESK)),
+@router.post("", status_code=201, response_model=Envelope[StaffAppointment])
+async def create_appointment(body: CreateIn, principal: Principal = Depends(require(policies.BOOK_FOR_PATIENTS)),
                              session: AsyncSession = Depends(get_db)):
+    mode, kind = appointment_type(body.appointment_type, body.mode)
     found = await service.create(
         session, principal, patient_id=body.patient_id, clinician_id=body.clinician_id, centre_id=body.centre_id,
-        appointment_type_=body.appointment_type, scheduled_start_at=body.scheduled_start_at,
+        mode=mode, kind=kind, scheduled_start_at=body.scheduled_start_at,
         duration_minutes=body.duration_minutes, notes=body.all_notes(),
-        parent_appointment_id=body.parent_appointment_id, mode=body.mode)
+        parent_appointment_id=body.parent_appointment_id)
     return created(staff_row(found), "Appointment booked")
 
 
-@router.put("/{appointment_id:int}")
-@router.patch("/{appointment_id:int}", include_in_schema=False)
-async def update_appointment(appointment_id: int, body: UpdateIn, principal: Principal = Depends(require(*EDITORS)),
+@router.put("/{appointment_id:int}", response_model=Envelope[StaffAppointment])
+@router.patch("/{appointment_id:int}", response_model=Envelope[StaffAppointment], include_in_schema=False)
+async def update_appointment(appointment_id: int, body: UpdateIn, principal: Principal = Depends(require(policies.EDIT_APPOINTMENTS)),
                              session: AsyncSession = Depends(get_db)):
     found = await service.update(session, principal, appointment_id, scheduled_start_at=body.scheduled_start_at,
                                  duration_minutes=body.duration_minutes, status=body.status, notes=body.notes,
@@ -329,39 +356,39 @@ async def update_appointment(appointment_id: int, body: UpdateIn, principal: Pri
     return ok(staff_row(found), "Appointment updated")
 
 
-@router.patch("/{appointment_id:int}/status")
-@router.post("/{appointment_id:int}/status", include_in_schema=False)
-async def change_status(appointment_id: int, body: StatusIn, principal: Principal = Depends(require(*EDITORS)),
+@router.patch("/{appointment_id:int}/status", response_model=Envelope[StaffAppointment])
+@router.post("/{appointment_id:int}/status", response_model=Envelope[StaffAppointment], include_in_schema=False)
+async def change_status(appointment_id: int, body: StatusIn, principal: Principal = Depends(require(policies.EDIT_APPOINTMENTS)),
                         session: AsyncSession = Depends(get_db)):
     found = await service.set_status(session, principal, appointment_id, status=body.status, reason=body.reason)
     return ok(staff_row(found), "Status updated")
 
 
-@router.post("/{appointment_id:int}/reschedule")
-@router.patch("/{appointment_id:int}/reschedule", include_in_schema=False)
-async def reschedule(appointment_id: int, body: RescheduleIn, principal: Principal = Depends(require(*EDITORS)),
+@router.post("/{appointment_id:int}/reschedule", response_model=Envelope[StaffAppointment])
+@router.patch("/{appointment_id:int}/reschedule", response_model=Envelope[StaffAppointment], include_in_schema=False)
+async def reschedule(appointment_id: int, body: RescheduleIn, principal: Principal = Depends(require(policies.EDIT_APPOINTMENTS)),
                      session: AsyncSession = Depends(get_db)):
     found = await service.reschedule(session, principal, appointment_id, scheduled_start_at=body.scheduled_start_at,
                                      duration_minutes=body.duration_minutes, reason=body.reason)
     return ok(staff_row(found), "Appointment rescheduled")
 
 
-@router.delete("/{appointment_id:int}")
-@router.post("/{appointment_id:int}/cancel", include_in_schema=False)
-async def cancel(appointment_id: int, body: CancelIn | None = None, principal: Principal = Depends(require(*DESK)),
+@router.delete("/{appointment_id:int}", response_model=Envelope[StaffAppointment])
+@router.post("/{appointment_id:int}/cancel", response_model=Envelope[StaffAppointment], include_in_schema=False)
+async def cancel(appointment_id: int, body: CancelIn | None = None, principal: Principal = Depends(require(policies.BOOK_FOR_PATIENTS)),
                  session: AsyncSession = Depends(get_db)):
     found = await service.cancel(session, principal, appointment_id, reason=body.reason if body else None)
     return ok(staff_row(found), "Appointment cancelled")
 
 
-@router.post("/{appointment_id:int}/start-session")
-async def start_session(appointment_id: int, principal: Principal = Depends(require(Role.CLINICIAN)),
+@router.post("/{appointment_id:int}/start-session", response_model=Envelope[StaffAppointment])
+async def start_session(appointment_id: int, principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                         session: AsyncSession = Depends(get_db)):
     return ok(staff_row(await service.start_session(session, principal, appointment_id)), "Session started")
 
 
-@router.post("/{appointment_id:int}/end-session")
-async def end_session(appointment_id: int, principal: Principal = Depends(require(Role.CLINICIAN)),
+@router.post("/{appointment_id:int}/end-session", response_model=Envelope[StaffAppointment])
+async def end_session(appointment_id: int, principal: Principal = Depends(require(policies.CONDUCT_SESSIONS)),
                       session: AsyncSession = Depends(get_db)):
     return ok(staff_row(await service.end_session(session, principal, appointment_id)), "Session ended")
 

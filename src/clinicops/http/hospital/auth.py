@@ -8,10 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.auth import service
 from clinicops.authz.principal import Principal
 from clinicops.http.deps import client_ip, get_db, require
+from clinicops.http.hospital.schemas.people import AccessToken, OtpSent, StaffSignIn, StaffUser
 from clinicops.http.hospital.wire import Field, HospitalInput, field_validator, phone_field, staff_user
+from clinicops.http.responses import Done, Envelope
 from clinicops.http.routing import new_router
+from clinicops.http.tenant import PublicOrganization
 from clinicops.kit import phones
-from clinicops.kit.schemas import ok
+from clinicops.http.envelope import ok
 
 router = new_router(prefix="/auth", tags=["auth"])
 
@@ -69,41 +72,44 @@ def signed_in(result: service.StaffSignIn) -> dict:
             "accessToken": result.tokens.access_token, "refreshToken": result.tokens.refresh_token}
 
 
-@router.post("/send-otp")
-async def send_otp(body: PhoneIn, client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
-    expires_in = await service.send_staff_otp(db, phone=body.phone, client=client)
+@router.post("/send-otp", response_model=Envelope[OtpSent])
+async def send_otp(body: PhoneIn, organization: PublicOrganization, client: service.Client = Depends(caller),
+                   db: AsyncSession = Depends(get_db)):
+    expires_in = await service.send_staff_otp(db, organization=organization, phone=body.phone, client=client)
     return ok({"phone": phones.national(body.phone), "expiresIn": expires_in},
               "If this number belongs to a staff account, a code has been sent")
 
 
-@router.post("/login/phone-otp")
-async def login_phone_otp(body: PhoneOtpIn, client: service.Client = Depends(caller),
-                          db: AsyncSession = Depends(get_db)):
-    result = await service.staff_login_otp(db, phone=body.phone, code=body.otp, client=client)
+@router.post("/login/phone-otp", response_model=Envelope[StaffSignIn])
+async def login_phone_otp(body: PhoneOtpIn, organization: PublicOrganization,
+                          client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
+    result = await service.staff_login_otp(db, organization=organization, phone=body.phone, code=body.otp,
+                                           client=client)
     return ok(signed_in(result), "Login successful")
 
 
-@router.post("/login/phone-password")
-async def login_phone_password(body: PhonePasswordIn, client: service.Client = Depends(caller),
-                               db: AsyncSession = Depends(get_db)):
-    result = await service.staff_login_password(db, phone=body.phone, password=body.password, client=client)
+@router.post("/login/phone-password", response_model=Envelope[StaffSignIn])
+async def login_phone_password(body: PhonePasswordIn, organization: PublicOrganization,
+                               client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
+    result = await service.staff_login_password(db, phone=body.phone, password=body.password, client=client,
+                                                organization=organization)
     return ok(signed_in(result), "Login successful")
 
 
-@router.post("/login/username-password")
+@router.post("/login/username-password", response_model=Envelope[StaffSignIn])
 async def login_username_password(body: UsernamePasswordIn, client: service.Client = Depends(caller),
                                   db: AsyncSession = Depends(get_db)):
     result = await service.staff_login_password(db, username=body.username, password=body.password, client=client)
     return ok(signed_in(result), "Login successful")
 
 
-@router.post("/refresh")
+@router.post("/refresh", response_model=Envelope[AccessToken])
 async def refresh(body: RefreshIn, client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
     tokens = await service.refresh(db, refresh_token=body.refresh_token, user_type="STAFF", client=client)
     return ok({"accessToken": tokens.access_token}, "Token refreshed")
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=Done)
 async def logout(body: LogoutIn | None = None, principal: Principal = Depends(require()),
                  db: AsyncSession = Depends(get_db)):
     """Auth required (the design's endpoint table): ends the session the access token names, and the one a
@@ -112,7 +118,7 @@ async def logout(body: LogoutIn | None = None, principal: Principal = Depends(re
     return ok(None, "Logged out successfully")
 
 
-@router.get("/me")
+@router.get("/me", response_model=Envelope[StaffUser])
 async def me(principal: Principal = Depends(require()), db: AsyncSession = Depends(get_db)):
     profile = await service.staff_profile(db, principal)
     return ok(staff_user(profile.user, profile.roles, profile.clinician_id))

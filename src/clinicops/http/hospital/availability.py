@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator, ValidationError, WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.clinicians import availability as weekly, blocks
 from clinicops.clinicians.blocks import BlockResult, ExceptionSpec
 from clinicops.clinicians.models import AvailabilityException
@@ -26,16 +27,19 @@ from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
 from clinicops.http.hospital import slots as slot_routes
 from clinicops.http.hospital.clinicians import CAN_MANAGE, PREFIXES, Mode, WallTime, query_params, rule_wire
+from clinicops.http.hospital.schemas.availability import AffectedPatient, BlockOutcome, GridSlot, SlotException
+from clinicops.http.hospital.schemas.clinicians import DeletedRules, RuleWithSlotCount
 from clinicops.http.hospital.wire import Field, HospitalInput, either, iso
 from clinicops.http.openapi import declares_query_model
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
-from clinicops.kit.schemas import clamp_limit, created, ok
+from clinicops.http.envelope import clamp_limit, created, ok
 from clinicops.kit.timezones import zone
 
 router = new_router(tags=["availability"])
 Db = Annotated[AsyncSession, Depends(get_db)]
-Manager = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER))]
+Manager = Annotated[Principal, Depends(require(policies.MANAGE_AVAILABILITY))]
 
 _KINDS = {"UNAVAILABLE": "UNAVAILABLE", "BLOCK": "UNAVAILABLE", "BLOCKED": "UNAVAILABLE", "LEAVE": "UNAVAILABLE",
           "OFF": "UNAVAILABLE", "EXTRA": "EXTRA", "EXTRA_HOURS": "EXTRA", "AVAILABLE": "EXTRA", "ADD": "EXTRA"}
@@ -214,13 +218,13 @@ def route(method: str, path: str, **kwargs: Any):
     return register
 
 
-@route("POST", "/{clinician_id:int}/slot-exceptions")
+@route("POST", "/{clinician_id:int}/slot-exceptions", status_code=201, response_model=Envelope[BlockOutcome])
 async def add_exception(clinician_id: int, body: ExceptionIn, session: Db, principal: Manager) -> Response:
     result = await blocks.add(session, principal, clinician_id, body.spec())
     return created(result_wire(result), _result_message(result))
 
 
-@route("GET", "/{clinician_id:int}/slot-exceptions")
+@route("GET", "/{clinician_id:int}/slot-exceptions", response_model=Envelope[list[SlotException]])
 async def list_exceptions(clinician_id: int, session: Db, principal: Manager,
                           q: Annotated[ExceptionQuery, Depends(query_params(ExceptionQuery))]) -> Response:
     rows = await blocks.listing(session, principal, clinician_id=clinician_id, first_day=q.first_day,
@@ -228,13 +232,13 @@ async def list_exceptions(clinician_id: int, session: Db, principal: Manager,
     return ok([exception_wire(r) for r in rows])
 
 
-@route("DELETE", "/{clinician_id:int}/slot-exceptions/{exception_id:int}")
+@route("DELETE", "/{clinician_id:int}/slot-exceptions/{exception_id:int}", response_model=Envelope[SlotException])
 async def delete_exception(clinician_id: int, exception_id: int, session: Db, principal: Manager) -> Response:
     row = await blocks.remove(session, principal, exception_id, clinician_id=clinician_id)
     return ok(exception_wire(row), "Exception removed")
 
 
-@route("DELETE", "/{clinician_id:int}/slot-exceptions")
+@route("DELETE", "/{clinician_id:int}/slot-exceptions", response_model=Envelope[list[SlotException]])
 @declares_query_model(DeleteQuery)  # or the same fields in a JSON body
 async def delete_exceptions(clinician_id: int, request: Request, session: Db, principal: Manager) -> Response:
     selector = {**await _json_body(request), **dict(request.query_params)}
@@ -253,7 +257,7 @@ async def delete_exceptions(clinician_id: int, request: Request, session: Db, pr
 
 # --- /admin/slots --------------------------------------------------------------------------------------------------
 
-@router.post("/admin/slots/block")
+@router.post("/admin/slots/block", status_code=201, response_model=Envelope[BlockOutcome])
 async def block_slots(body: BlockIn, session: Db, principal: Manager) -> Response:
     if body.start_time is None or body.end_time is None:
         raise ValidationFailed("startTime" if body.start_time is None else "endTime",
@@ -262,20 +266,20 @@ async def block_slots(body: BlockIn, session: Db, principal: Manager) -> Respons
     return created(result_wire(result), _result_message(result))
 
 
-@router.post("/admin/slots/block-day")
+@router.post("/admin/slots/block-day", status_code=201, response_model=Envelope[BlockOutcome])
 async def block_day(body: BlockIn, session: Db, principal: Manager) -> Response:
     result = await blocks.add(session, principal, body.clinician_id, body.spec(kind="UNAVAILABLE", whole_day=True))
     return created(result_wire(result), _result_message(result))
 
 
-@router.post("/admin/slots/block-multiple")
+@router.post("/admin/slots/block-multiple", status_code=201, response_model=Envelope[BlockOutcome])
 async def block_multiple(body: SlotsIn, session: Db, principal: Manager) -> Response:
     """Up to 100 slots (each as /block takes it) in one transaction: all are blocked, or none."""
     result = await blocks.block_many(session, principal, body.specs(timed=True))
     return created(result_wire(result), _result_message(result))
 
 
-@router.post("/admin/slots/affected-patients")
+@router.post("/admin/slots/affected-patients", response_model=Envelope[list[AffectedPatient]])
 async def affected_patients(body: SlotsIn, session: Db, principal: Manager) -> Response:
     """Preview of a block of these slots (whole days when a slot has no times): the patients whose active
     appointments it would affect. Nothing is stored and nobody is notified."""
@@ -283,13 +287,13 @@ async def affected_patients(body: SlotsIn, session: Db, principal: Manager) -> R
     return ok(affected_patients_wire(affected))
 
 
-@router.post("/admin/slots/unblock/{exception_id:int}")
+@router.post("/admin/slots/unblock/{exception_id:int}", response_model=Envelope[SlotException])
 async def unblock(exception_id: int, session: Db, principal: Manager) -> Response:
     row = await blocks.remove(session, principal, exception_id)
     return ok(exception_wire(row), "Slots unblocked")
 
 
-@router.get("/admin/slots/blocked")
+@router.get("/admin/slots/blocked", response_model=Envelope[list[SlotException]])
 async def blocked(session: Db, principal: Manager,
                   q: Annotated[ExceptionQuery, Depends(query_params(ExceptionQuery))]) -> Response:
     rows = await blocks.listing(session, principal, clinician_id=q.clinician_id, first_day=q.first_day,
@@ -300,7 +304,7 @@ async def blocked(session: Db, principal: Manager,
 
 # --- /clinicians/:id/availability/by-day, /delete-by-day (the admin panel's "delete a weekday" dialog) ----------
 
-@route("GET", "/{clinician_id:int}/availability/by-day")
+@route("GET", "/{clinician_id:int}/availability/by-day", response_model=Envelope[dict[str, list[RuleWithSlotCount]]])
 async def rules_by_day(clinician_id: int, session: Db, principal: Manager,
                        q: Annotated[ByDayQuery, Depends(query_params(ByDayQuery))]) -> Response:
     grouped = await weekly.by_day(session, principal, clinician_id, centre_id=q.centre_id)
@@ -308,7 +312,7 @@ async def rules_by_day(clinician_id: int, session: Db, principal: Manager,
                for day, rules in sorted(grouped.items())})
 
 
-@route("POST", "/{clinician_id:int}/availability/delete-by-day")
+@route("POST", "/{clinician_id:int}/availability/delete-by-day", response_model=Envelope[DeletedRules])
 async def delete_day(clinician_id: int, body: DeleteDayIn, session: Db,
                      principal: Annotated[Principal, Depends(CAN_MANAGE)]) -> Response:
     gone = await weekly.delete_day(session, principal, clinician_id, body.day_of_week, centre_id=body.centre_id)
@@ -326,4 +330,4 @@ def _slot_count(rule: dict) -> int:
 # The slot grid under the admin panel's /users/clinicians prefix: the very endpoint of slots.py, so it answers
 # exactly as /api/clinicians/:id/slots does.
 router.add_api_route("/users/clinicians/{clinician_id:int}/slots", slot_routes.slot_grid, methods=["GET"],
-                     include_in_schema=False)
+                     response_model=Envelope[list[GridSlot]], include_in_schema=False)

@@ -13,21 +13,26 @@ from pydantic import EmailStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments import booking, portal
-from clinicops.appointments.booking import Booked
+from clinicops.appointments import service as appointments
 from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require, require_patient
+from clinicops.http.hospital.schemas.portal import Booking, BookingList, BookingRow, DeskBooking
 from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso, phone_field
+from clinicops.http.responses import Envelope
 from clinicops.kit import phones
 from clinicops.kit.money import to_rupees
-from clinicops.kit.schemas import clamp_limit, created, ok
+from clinicops.http.envelope import clamp_limit, created, ok
 from clinicops.kit.timezones import parse_wall_time
+from clinicops.payments import service as payments
+from clinicops.payments.exceptions import NothingToPay
 from clinicops.http.routing import new_router
+from clinicops.http.tenant import ActingOrganizationId
 
 router = new_router(prefix="/booking", tags=["booking"])
 
-DESK = (Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER, Role.CARE_COORDINATOR, Role.FRONT_DESK)
 
 
 def _mode(value: object) -> str:
@@ -140,60 +145,61 @@ def list_row(v: AppointmentView) -> dict:
             "cancellationReason": a.cancellation_reason}
 
 
-async def _view_of(session: AsyncSession, booked: Booked) -> AppointmentView:
-    from clinicops.appointments import queries
-
-    found = await queries.view(session, booked.appointment.id)
-    assert found is not None
-    return found
-
-
 # --- routes --------------------------------------------------------------------------------------------------
 
-@router.post("/create")
-async def create_booking(body: BookingIn, principal: Principal = Depends(require_patient),
-                         session: AsyncSession = Depends(get_db)):
+@router.post("/create", status_code=201, response_model=Envelope[Booking])
+async def create_booking(body: BookingIn, organization_id: ActingOrganizationId,
+                         principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
     booked = await booking.book_as_patient(
-        session, principal, clinician_id=body.clinician_id, centre_id=body.centre_id, mode=body.appointment_type,
-        day=body.appointment_date, at=body.appointment_time, notes=body.notes)
-    return created(booking_body(await _view_of(session, booked)), "Appointment booked; complete payment to confirm")
+        session, principal, organization_id=organization_id, clinician_id=body.clinician_id,
+        centre_id=body.centre_id, mode=body.appointment_type, day=body.appointment_date, at=body.appointment_time,
+        notes=body.notes)
+    view = await portal.get(session, principal, booked.appointment.id, organization_id=organization_id)
+    return created(booking_body(view), "Appointment booked; complete payment to confirm")
 
 
-@router.get("/my-appointments")
-async def my_appointments(status: str | None = Query(None, json_schema_extra={"enum": list(STATUSES)}),
+@router.get("/my-appointments", response_model=Envelope[BookingList])
+async def my_appointments(organization_id: ActingOrganizationId,
+                          status: str | None = Query(None, json_schema_extra={"enum": list(STATUSES)}),
                           upcoming: bool | None = None,
                           limit: int | None = Query(None, ge=0), offset: int = Query(0, ge=0),
                           principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
-    rows, total = await portal.my_appointments(session, principal, status=status.upper() if status else None,
-                                               upcoming=upcoming, limit=clamp_limit(limit), offset=offset)
+    rows, total = await portal.my_appointments(session, principal, organization_id=organization_id,
+                                               status=status.upper() if status else None, upcoming=upcoming,
+                                               limit=clamp_limit(limit), offset=offset)
     return ok({"appointments": [list_row(v) for v in rows], "total": total})
 
 
-@router.post("/front-desk")
-async def front_desk_booking(body: FrontDeskIn, principal: Principal = Depends(require(*DESK)),
+@router.post("/front-desk", status_code=201, response_model=Envelope[DeskBooking])
+async def front_desk_booking(body: FrontDeskIn, principal: Principal = Depends(require(policies.BOOK_FOR_PATIENTS)),
                              session: AsyncSession = Depends(get_db)):
     desk = await booking.book_at_front_desk(
         session, principal, clinician_id=body.clinician_id, centre_id=body.centre_id,
         patient_phone=body.patient_phone, patient_name=body.patient_name, patient_email=body.patient_email,
         mode=body.appointment_type, day=body.appointment_date, at=body.appointment_time, notes=body.notes)
-    view = await _view_of(session, desk.booked)
+    view = await appointments.get(session, principal, desk.booked.appointment.id)
     body_out = booking_body(view)
     body_out["patient"] |= {"userId": view.appointment.patient_id, "user_id": view.appointment.patient_id}
     # amount: what the desk collects, the same computation its payment records (consultation + registration due)
-    return created({**body_out, "paymentRequired": desk.amount_paise > 0, "amount": to_rupees(desk.amount_paise),
-                    "consultationFee": to_rupees(desk.consultation_fee_paise),
-                    "registrationFee": to_rupees(desk.registration_fee_paise)},
+    try:
+        consultation, registration = await payments.fees_due(session, desk.booked.appointment)
+    except NothingToPay:
+        consultation, registration = 0, 0
+    amount = consultation + registration
+    return created({**body_out, "paymentRequired": amount > 0, "amount": to_rupees(amount),
+                    "consultationFee": to_rupees(consultation), "registrationFee": to_rupees(registration)},
                    "Appointment booked for the patient")
 
 
-@router.get("/{appointment_id:int}")
-async def get_booking(appointment_id: int, principal: Principal = Depends(require_patient),
-                      session: AsyncSession = Depends(get_db)):
-    return ok(list_row(await portal.get(session, principal, appointment_id)))
+@router.get("/{appointment_id:int}", response_model=Envelope[BookingRow])
+async def get_booking(appointment_id: int, organization_id: ActingOrganizationId,
+                      principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
+    return ok(list_row(await portal.get(session, principal, appointment_id, organization_id=organization_id)))
 
 
-@router.post("/{appointment_id:int}/cancel")
-async def cancel_booking(appointment_id: int, body: CancelIn | None = None,
+@router.post("/{appointment_id:int}/cancel", response_model=Envelope[BookingRow])
+async def cancel_booking(appointment_id: int, organization_id: ActingOrganizationId, body: CancelIn | None = None,
                          principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
-    found = await portal.cancel(session, principal, appointment_id, reason=body.reason if body else None)
+    found = await portal.cancel(session, principal, appointment_id, organization_id=organization_id,
+                                reason=body.reason if body else None)
     return ok(list_row(found), "Appointment cancelled")

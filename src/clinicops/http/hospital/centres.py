@@ -9,12 +9,16 @@ from fastapi.responses import JSONResponse
 from pydantic import field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, optional_principal, require
+from clinicops.http.hospital.schemas.centres import Centre as CentreBody
 from clinicops.http.hospital.wire import Field, HospitalInput, either, iso, phone_field
+from clinicops.http.responses import Done, Envelope
 from clinicops.http.routing import new_router
+from clinicops.http.tenant import ReaderOrganizationId
 from clinicops.kit import phones
-from clinicops.kit.schemas import created, ok
+from clinicops.http.envelope import created, ok
 from clinicops.organizations import service as centres
 from clinicops.organizations.models import Centre
 
@@ -41,10 +45,7 @@ def _text(value: Any) -> Any:
 
 
 class _CentreFields(HospitalInput):
-    @field_validator("city", check_fields=False)
-    @classmethod
-    def _city(cls, value: str | None) -> str | None:
-        return centres.normalize_city(value) if value is not None else None
+    """The city is checked by the service, against the cities the caller's organization operates in."""
 
     @field_validator("pincode", "contact_phone", mode="before", check_fields=False)
     @classmethod
@@ -65,7 +66,7 @@ _PHONE = either("contactPhone", "contact_phone", "phone")
 
 class CentreCreate(_CentreFields):
     name: str = Field(min_length=1, max_length=150)
-    city: str
+    city: str = Field(max_length=100)
     address_line1: str = Field(validation_alias=_LINE1, min_length=1, max_length=255)
     address_line2: str | None = Field(None, validation_alias=_LINE2, max_length=255)
     pincode: str | None = Field(None, pattern=_PINCODE)
@@ -76,7 +77,7 @@ class CentreCreate(_CentreFields):
 
 class CentreUpdate(_CentreFields):
     name: str | None = Field(None, min_length=1, max_length=150)
-    city: str | None = None
+    city: str | None = Field(None, max_length=100)
     address_line1: str | None = Field(None, validation_alias=_LINE1, min_length=1, max_length=255)
     address_line2: str | None = Field(None, validation_alias=_LINE2, max_length=255)
     pincode: str | None = Field(None, pattern=_PINCODE)
@@ -97,28 +98,29 @@ class ActiveToggle(HospitalInput):
     is_active: bool
 
 
-@router.get("")
-async def list_centres(city: str | None = Query(None, max_length=100),
+@router.get("", response_model=Envelope[list[CentreBody]])
+async def list_centres(organization_id: ReaderOrganizationId, city: str | None = Query(None, max_length=100),
                        is_active: bool | None = Query(None, alias="isActive"),
                        include_deleted: bool = Query(False, alias="includeDeleted",
                                                      description="Staff: also list deleted centres (to restore them)."),
                        principal: Principal | None = Depends(optional_principal),
                        session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    rows = await centres.list_centres(session, principal, city=city, is_active=is_active,
-                                      include_deleted=include_deleted)
+    rows = await centres.list_centres(session, principal, organization_id=organization_id, city=city,
+                                      is_active=is_active, include_deleted=include_deleted)
     response = ok([centre_wire(c) for c in rows])
     response.headers["X-Total-Count"] = str(len(rows))  # never paged: every centre is in the list
     return response
 
 
-@router.get("/{centre_id:int}")
-async def get_centre(centre_id: int, principal: Principal | None = Depends(optional_principal),
+@router.get("/{centre_id:int}", response_model=Envelope[CentreBody])
+async def get_centre(centre_id: int, organization_id: ReaderOrganizationId,
+                     principal: Principal | None = Depends(optional_principal),
                      session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    return ok(centre_wire(await centres.get_centre(session, principal, centre_id)))
+    return ok(centre_wire(await centres.get_centre(session, principal, centre_id, organization_id=organization_id)))
 
 
-@router.post("")
-async def create_centre(body: CentreCreate, principal: Principal = Depends(require(Role.ADMIN)),
+@router.post("", status_code=201, response_model=Envelope[CentreBody])
+async def create_centre(body: CentreCreate, principal: Principal = Depends(require(policies.MANAGE_CENTRES)),
                         session: AsyncSession = Depends(get_db)) -> JSONResponse:
     centre = await centres.create_centre(
         session, principal, name=body.name, city=body.city, address_line1=body.address_line1,
@@ -127,23 +129,23 @@ async def create_centre(body: CentreCreate, principal: Principal = Depends(requi
     return created(centre_wire(centre), "Centre created")
 
 
-@router.put("/{centre_id:int}")
+@router.put("/{centre_id:int}", response_model=Envelope[CentreBody])
 async def update_centre(centre_id: int, body: CentreUpdate,
-                        principal: Principal = Depends(require(Role.ADMIN, Role.CENTRE_MANAGER)),
+                        principal: Principal = Depends(require(policies.EDIT_CENTRES)),
                         session: AsyncSession = Depends(get_db)) -> JSONResponse:
     centre = await centres.update_centre(session, principal, centre_id, changes=body.changes())
     return ok(centre_wire(centre), "Centre updated")
 
 
-@router.patch("/{centre_id:int}/toggle-active")
-async def toggle_centre(centre_id: int, body: ActiveToggle, principal: Principal = Depends(require(Role.ADMIN)),
+@router.patch("/{centre_id:int}/toggle-active", response_model=Envelope[CentreBody])
+async def toggle_centre(centre_id: int, body: ActiveToggle, principal: Principal = Depends(require(policies.MANAGE_CENTRES)),
                         session: AsyncSession = Depends(get_db)) -> JSONResponse:
     centre = await centres.set_centre_active(session, principal, centre_id, is_active=body.is_active)
     return ok(centre_wire(centre), "Centre activated" if centre.is_active else "Centre deactivated")
 
 
-@router.delete("/{centre_id:int}")
-async def delete_centre(centre_id: int, principal: Principal = Depends(require(Role.ADMIN)),
+@router.delete("/{centre_id:int}", response_model=Done)
+async def delete_centre(centre_id: int, principal: Principal = Depends(require(policies.MANAGE_CENTRES)),
                         session: AsyncSession = Depends(get_db)) -> JSONResponse:
     await centres.delete_centre(session, principal, centre_id)
     return ok(None, "Centre deleted")

@@ -20,24 +20,30 @@ from pydantic import AfterValidator, BeforeValidator, EmailStr, TypeAdapter, Val
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import credentials
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.clinicians import availability, service as clinicians
 from clinicops.clinicians.availability import RuleSpec
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import optional_principal, require
+from clinicops.http.hospital.schemas.clinicians import (AvailabilityRule, Clinician, ClinicianForStaff,
+                                                        ClinicianProfile, ClinicianProfileForStaff)
+from clinicops.http.hospital.schemas.common import Deleted
 from clinicops.http.hospital.wire import Field, HospitalInput, either, field_validator, iso, phone_field
 from clinicops.http.openapi import declares_query_model
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
+from clinicops.http.tenant import ReaderKey
 from clinicops.kit import phones
 from clinicops.kit.money import to_paise, to_rupees
-from clinicops.kit.schemas import clamp_limit, created, ok
+from clinicops.http.envelope import clamp_limit, created, ok
 from clinicops.kit.timezones import parse_wall_time
 
 router = new_router(tags=["clinicians"])
 PREFIXES = ("/clinicians", "/clinicians/clinicians", "/users/clinicians")
 # The admin panel does not page (hospital-admin-panel.md): a list answers up to this many rows unless told less.
 LIST_LIMIT = 500
-CAN_MANAGE = require(Role.ADMIN, Role.CENTRE_MANAGER)
+CAN_MANAGE = require(policies.MANAGE_CLINICIANS)
 
 
 # --- input ---------------------------------------------------------------------------------------------------------
@@ -451,25 +457,28 @@ Caller = Annotated[Principal | None, Depends(optional_principal)]
 Manager = Annotated[Principal, Depends(CAN_MANAGE)]
 
 
-@route("GET", "")
-async def list_clinicians(session: Db, principal: Caller,
+@route("GET", "", response_model=Envelope[list[ClinicianForStaff | Clinician]])
+async def list_clinicians(session: Db, principal: Caller, organization: ReaderKey,
                           params: Annotated[DirectoryParams, Depends(query_params(DirectoryParams))]) -> Response:
-    return _respond(await clinicians.directory(session, principal, query=params.query(), render=render_list))
+    return _respond(await clinicians.directory(session, principal, organization=organization,
+                                               query=params.query(), render=render_list))
 
 
-@route("GET", "/{clinician_id:int}")
-async def get_clinician(clinician_id: int, session: Db, principal: Caller) -> Response:
-    return _respond(await clinicians.profile(session, principal, clinician_id, render=render_profile))
+@route("GET", "/{clinician_id:int}", response_model=Envelope[ClinicianProfileForStaff | ClinicianProfile])
+async def get_clinician(clinician_id: int, session: Db, principal: Caller,
+                        organization: ReaderKey) -> Response:
+    return _respond(await clinicians.profile(session, principal, clinician_id, organization=organization,
+                                             render=render_profile))
 
 
-@route("POST", "")
+@route("POST", "", status_code=201, response_model=Envelope[ClinicianProfileForStaff])
 async def create_clinician(body: ClinicianIn, session: Db, principal: Manager) -> Response:
     found = await clinicians.create(session, principal, account=body.account(), profile_fields=body.profile(),
                                     centre_ids=body.centre_ids, rules=body.rules())
     return created(profile_wire(found, staff=True), "Clinician created")
 
 
-@route("PUT", "/{clinician_id:int}")
+@route("PUT", "/{clinician_id:int}", response_model=Envelope[ClinicianProfileForStaff])
 async def update_clinician(clinician_id: int, body: ClinicianIn, session: Db, principal: Manager) -> Response:
     found = await clinicians.update(session, principal, clinician_id, account=body.account(),
                                     profile_fields=body.profile(), centre_ids=body.centre_ids,
@@ -477,19 +486,19 @@ async def update_clinician(clinician_id: int, body: ClinicianIn, session: Db, pr
     return ok(profile_wire(found, staff=True), "Clinician updated")
 
 
-@route("PATCH", "/{clinician_id:int}/credentials")
+@route("PATCH", "/{clinician_id:int}/credentials", response_model=Envelope[ClinicianProfileForStaff])
 async def update_credentials(clinician_id: int, body: CredentialsIn, session: Db, principal: Manager) -> Response:
     found = await clinicians.update(session, principal, clinician_id, account=body.account(), profile_fields={})
     return ok(profile_wire(found, staff=True), "Clinician credentials updated")
 
 
-@route("DELETE", "/{clinician_id:int}")
+@route("DELETE", "/{clinician_id:int}", response_model=Envelope[Deleted])
 async def delete_clinician(clinician_id: int, session: Db, principal: Manager) -> Response:
     await clinicians.remove(session, principal, clinician_id)
     return ok({"id": clinician_id, "deleted": True}, "Clinician deleted")
 
 
-@route("PATCH", "/{clinician_id:int}/toggle-active")
+@route("PATCH", "/{clinician_id:int}/toggle-active", response_model=Envelope[ClinicianProfileForStaff])
 async def toggle_clinician(clinician_id: int, session: Db, principal: Manager,
                            body: ToggleIn | None = None) -> Response:
     found = await clinicians.set_active(session, principal, clinician_id, body.is_active if body else None)
@@ -497,14 +506,16 @@ async def toggle_clinician(clinician_id: int, session: Db, principal: Manager,
     return ok(profile_wire(found, staff=True), f"Clinician {state}")
 
 
-@route("PUT", "/{clinician_id:int}/availability")
+@route("PUT", "/{clinician_id:int}/availability", response_model=Envelope[list[AvailabilityRule]])
 async def put_availability(clinician_id: int, body: AvailabilityIn, session: Db, principal: Manager) -> Response:
     rules = await availability.replace(session, principal, clinician_id, rule_specs(body.availability_rules) or [])
     return ok([rule_wire(r, clinician_id) for r in rules], "Availability updated")
 
 
-@route("GET", "/{clinician_id:int}/availability")
+@route("GET", "/{clinician_id:int}/availability", response_model=Envelope[list[AvailabilityRule]])
 async def get_availability(clinician_id: int, session: Db, principal: Caller,
+                           organization: ReaderKey,
                            q: Annotated[AvailabilityQuery, Depends(query_params(AvailabilityQuery))]) -> Response:
-    return _respond(await clinicians.rules(session, principal, clinician_id, render=render_rules,
+    return _respond(await clinicians.rules(session, principal, clinician_id, organization=organization,
+                                           render=render_rules,
                                            centre_id=q.centre_id, day=q.day))

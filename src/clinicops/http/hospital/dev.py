@@ -7,15 +7,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db
+from clinicops.http.hospital.schemas.operations import ConsoleMessage
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
-from clinicops.kit.schemas import ok
-from clinicops.messaging import repository
+from clinicops.http.envelope import ok
+from clinicops.messaging import service as messaging
 
 router = new_router(prefix="/dev", tags=["dev"])
 
 
-@router.get("/messages")
+@router.get("/messages", response_model=Envelope[list[ConsoleMessage]])
 async def messages(phone: str | None = Query(default=None), db: AsyncSession = Depends(get_db)):
     """WhatsApp messages the console provider stored, newest first."""
     if phone:
@@ -23,8 +25,8 @@ async def messages(phone: str | None = Query(default=None), db: AsyncSession = D
             recipient = phones.normalize(phone)
         except phones.InvalidPhone as exc:
             raise ValidationFailed("phone", str(exc)) from None
-        rows = await repository.for_recipient(db, recipient)
     else:
-        rows = await repository.recent(db)
+        recipient = None
+    rows = await messaging.stored_messages(db, recipient)
     return ok([{"to": phones.wire(m.recipient), "template": m.template, "body": m.body, "params": m.params,
                 "status": m.status, "createdAt": m.created_at} for m in rows])

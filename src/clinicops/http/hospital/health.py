@@ -16,11 +16,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from clinicops import __version__, db, jobs
+from clinicops.http.hospital.schemas.operations import Health, Live, NotReady, Ready, Unhealthy
+from clinicops.http.responses import ERROR_RESPONSES
 from clinicops.kit.timezones import utcnow
 from clinicops.logging import get_logger
 
 log = get_logger("clinicops.health")
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 STARTED = time.monotonic()
 _UNAVAILABLE = {"Retry-After": "5"}
 
@@ -58,7 +60,7 @@ def _report(status_ok: bool, report: dict, message: str) -> JSONResponse:
         status_code=503, headers=_UNAVAILABLE)
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health, responses={503: {"model": Unhealthy, "description": "Unhealthy"}})
 async def health() -> JSONResponse:
     connected, age = await _probe()
     jobs_state = _jobs_state(connected, age)
@@ -79,7 +81,7 @@ async def health() -> JSONResponse:
     return _report(healthy, report, message)
 
 
-@router.get("/health/ready")
+@router.get("/health/ready", response_model=Ready, responses={503: {"model": NotReady, "description": "Not ready"}})
 async def ready() -> JSONResponse:
     connected, _age = await _probe()
     report = {"status": "ready" if connected else "unavailable",
@@ -87,6 +89,6 @@ async def ready() -> JSONResponse:
     return _report(connected, report, "The database is unavailable")
 
 
-@router.get("/health/live")
+@router.get("/health/live", response_model=Live)
 async def live() -> JSONResponse:
     return JSONResponse({"success": True, "status": "alive", "data": {"status": "alive"}})

@@ -5,18 +5,21 @@ from __future__ import annotations
 from fastapi import Depends, Header, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require
+from clinicops.http.hospital.schemas.operations import Message, MessageHistory, MessageQueued, MessageStats
 from clinicops.http.hospital.wire import HospitalInput, iso
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.kit import phones
-from clinicops.kit.schemas import clamp_limit, ok
+from clinicops.http.envelope import clamp_limit, ok
 from clinicops.messaging import history
 from clinicops.messaging.models import OUTBOX_STATUSES, OutboxMessage
 from clinicops.messaging.templates import TEMPLATES, render_redacted
 
 router = new_router(prefix="/notifications", tags=["notifications"])
-log_readers = require(Role.ADMIN, Role.MANAGER)
+log_readers = require(policies.MANAGE_MESSAGES)
 _STATUS = {"enum": list(OUTBOX_STATUSES)}
 _TEMPLATE = {"enum": list(TEMPLATES)}
 
@@ -45,7 +48,7 @@ def _filters(status, type_, template, phone, appointment_id, appointment_id_snak
             "patient_id": patient_id, "date_from": date_from, "date_to": date_to}
 
 
-@router.post("/appointment-confirmation")
+@router.post("/appointment-confirmation", response_model=Envelope[MessageQueued])
 async def send_confirmation(body: AppointmentRef, idempotency_key: str | None = Header(default=None),
                             principal: Principal = Depends(log_readers), db: AsyncSession = Depends(get_db)):
     message_id = await history.send_confirmation(db, principal, appointment_id=body.appointment_id,
@@ -54,7 +57,7 @@ async def send_confirmation(body: AppointmentRef, idempotency_key: str | None = 
                    "Appointment confirmation queued")
 
 
-@router.post("/appointment-reminder")
+@router.post("/appointment-reminder", response_model=Envelope[MessageQueued])
 async def send_reminder(body: AppointmentRef, idempotency_key: str | None = Header(default=None),
                         principal: Principal = Depends(log_readers), db: AsyncSession = Depends(get_db)):
     message_id = await history.send_reminder(db, principal, appointment_id=body.appointment_id,
@@ -63,7 +66,7 @@ async def send_reminder(body: AppointmentRef, idempotency_key: str | None = Head
                    "Appointment reminder queued")
 
 
-@router.get("/history")
+@router.get("/history", response_model=Envelope[MessageHistory])
 async def message_history(
         status: str | None = Query(None, json_schema_extra=_STATUS),
         type: str | None = Query(None, json_schema_extra=_TEMPLATE, description="The template (same as `template`)."),
@@ -80,17 +83,18 @@ async def message_history(
     return ok({"notifications": [notification(r) for r in rows], "total": total, "limit": limit, "offset": offset})
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=Envelope[MessageStats])
 async def message_stats(
         type: str | None = Query(None, json_schema_extra=_TEMPLATE, description="The template (same as `template`)."),
         template: str | None = Query(None, json_schema_extra=_TEMPLATE),
         date_from: str | None = Query(default=None, alias="from"),
         date_to: str | None = Query(default=None, alias="to"),
         principal: Principal = Depends(log_readers), db: AsyncSession = Depends(get_db)):
-    return ok(await history.stats(db, principal, template=type or template, date_from=date_from, date_to=date_to))
+    found = await history.stats(db, principal, template=type or template, date_from=date_from, date_to=date_to)
+    return ok({"total": found.total, "byStatus": found.by_status, "byTemplate": found.by_template})
 
 
-@router.get("/{notification_id:int}")
+@router.get("/{notification_id:int}", response_model=Envelope[Message])
 async def one_message(notification_id: int, principal: Principal = Depends(log_readers),
                       db: AsyncSession = Depends(get_db)):
     return ok(notification(await history.message(db, principal, notification_id)))

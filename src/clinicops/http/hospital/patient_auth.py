@@ -18,10 +18,13 @@ from clinicops.auth.models import User
 from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require_patient
 from clinicops.http.hospital.auth import LogoutIn, PhoneIn, PhoneOtpIn, RefreshIn, caller
+from clinicops.http.hospital.schemas.people import AccessToken, PatientMe, PatientOtpSent, PatientSignIn
 from clinicops.http.hospital.wire import Field, HospitalInput, field_validator
+from clinicops.http.responses import Done, Envelope
 from clinicops.http.routing import new_router
+from clinicops.http.tenant import PublicOrganization
 from clinicops.kit import phones
-from clinicops.kit.schemas import ok
+from clinicops.http.envelope import ok
 from clinicops.patients.models import Patient, normalize_gender
 
 router = new_router(prefix="/patient-auth", tags=["patient-auth"])
@@ -77,37 +80,41 @@ def signed_in(result: service.PatientSignIn) -> dict:
             "isNewUser": result.is_new_user, "requiresProfileCompletion": result.requires_profile_completion}
 
 
-@router.post("/send-otp")
-async def send_otp(body: PhoneIn, client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
-    expires_in = await service.send_patient_otp(db, phone=body.phone, client=client)
+@router.post("/send-otp", response_model=Envelope[PatientOtpSent])
+async def send_otp(body: PhoneIn, organization: PublicOrganization, client: service.Client = Depends(caller),
+                   db: AsyncSession = Depends(get_db)):
+    expires_in = await service.send_patient_otp(db, organization=organization, phone=body.phone, client=client)
     # isNewUser is always false: the reply must not tell whether the phone is registered.
     return ok({"phone": phones.wire(body.phone), "expiresIn": expires_in, "isNewUser": False},
               "OTP sent on WhatsApp")
 
 
-@router.post("/verify-otp")
-async def verify_otp(body: VerifyOtpIn, client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
+@router.post("/verify-otp", response_model=Envelope[PatientSignIn])
+async def verify_otp(body: VerifyOtpIn, organization: PublicOrganization, client: service.Client = Depends(caller),
+                     db: AsyncSession = Depends(get_db)):
     details = service.PatientDetails(first_name=body.first_name, last_name=body.last_name, email=body.email,
                                      age=body.age, gender=body.gender)
-    result = await service.patient_verify_otp(db, phone=body.phone, code=body.otp, details=details, client=client)
+    result = await service.patient_verify_otp(db, organization=organization, phone=body.phone, code=body.otp,
+                                              details=details, client=client)
     return ok(signed_in(result), "Login successful")
 
 
-@router.post("/login-with-password")
-async def login_with_password(body: PasswordLoginIn, client: service.Client = Depends(caller),
-                              db: AsyncSession = Depends(get_db)):
-    result = await service.patient_login_password(db, username=body.username, password=body.password, client=client)
+@router.post("/login-with-password", response_model=Envelope[PatientSignIn])
+async def login_with_password(body: PasswordLoginIn, organization: PublicOrganization,
+                              client: service.Client = Depends(caller), db: AsyncSession = Depends(get_db)):
+    result = await service.patient_login_password(db, organization=organization, username=body.username,
+                                                  password=body.password, client=client)
     return ok(signed_in(result), "Login successful")
 
 
-@router.post("/refresh-token")
+@router.post("/refresh-token", response_model=Envelope[AccessToken])
 async def refresh_token(body: RefreshIn, client: service.Client = Depends(caller),
                         db: AsyncSession = Depends(get_db)):
     tokens = await service.refresh(db, refresh_token=body.refresh_token, user_type="PATIENT", client=client)
     return ok({"accessToken": tokens.access_token}, "Token refreshed")
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=Done)
 async def logout(body: LogoutIn | None = None, principal: Principal = Depends(require_patient),
                  db: AsyncSession = Depends(get_db)):
     """Auth required (the design's endpoint table): ends the session the access token names, and the one a
@@ -116,7 +123,7 @@ async def logout(body: LogoutIn | None = None, principal: Principal = Depends(re
     return ok(None, "Logged out successfully")
 
 
-@router.get("/me")
+@router.get("/me", response_model=Envelope[PatientMe])
 async def me(principal: Principal = Depends(require_patient), db: AsyncSession = Depends(get_db)):
     profile = await service.patient_profile(db, principal)
     return ok({"user": patient_user(profile.user, profile.patient), "patient": patient_object(profile.patient)})

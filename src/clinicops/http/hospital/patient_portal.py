@@ -16,11 +16,16 @@ from clinicops.appointments.models import STATUSES
 from clinicops.appointments.queries import AppointmentView
 from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require_patient
+from clinicops.http.hospital.schemas.portal import (MarkedRead, PortalAppointment, PortalAppointments,
+                                                    PortalDashboard, PortalNotifications, PortalPayments,
+                                                    PortalProfile, UnreadCount)
 from clinicops.http.hospital.wire import Field, HospitalInput, field_validator, iso, phone_field
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
+from clinicops.http.tenant import ActingOrganizationId
 from clinicops.kit import phones
 from clinicops.kit.money import to_rupees
-from clinicops.kit.schemas import clamp_limit, ok
+from clinicops.http.envelope import clamp_limit, ok
 from clinicops.kit.timezones import utcnow
 from clinicops.patients.models import normalize_gender
 
@@ -125,9 +130,10 @@ class CancelIn(HospitalInput):
     reason: str | None = Field(None, max_length=1000)
 
 
-@router.get("/dashboard")
-async def dashboard(principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
-    d = await portal.dashboard(session, principal)
+@router.get("/dashboard", response_model=Envelope[PortalDashboard])
+async def dashboard(organization_id: ActingOrganizationId, principal: Principal = Depends(require_patient),
+                    session: AsyncSession = Depends(get_db)):
+    d = await portal.dashboard(session, principal, organization_id=organization_id)
     p = d.patient
     return ok({
         "patient": {"id": p.id, "name": p.full_name, "phone": phones.wire(p.phone), "email": p.email,
@@ -143,43 +149,47 @@ async def dashboard(principal: Principal = Depends(require_patient), session: As
     })
 
 
-@router.get("/appointments")
-async def appointments(status: str | None = Query(None, json_schema_extra={"enum": list(STATUSES)}),
+@router.get("/appointments", response_model=Envelope[PortalAppointments])
+async def appointments(organization_id: ActingOrganizationId,
+                       status: str | None = Query(None, json_schema_extra={"enum": list(STATUSES)}),
                        upcoming: bool | None = None,
                        limit: int | None = Query(None, ge=0), offset: int = Query(0, ge=0),
                        principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
-    rows, total = await portal.my_appointments(session, principal, status=status.upper() if status else None,
-                                               upcoming=upcoming, limit=clamp_limit(limit, default=50),
-                                               offset=offset)
+    rows, total = await portal.my_appointments(session, principal, organization_id=organization_id,
+                                               status=status.upper() if status else None, upcoming=upcoming,
+                                               limit=clamp_limit(limit, default=50), offset=offset)
     return ok({"appointments": [row(v) for v in rows], "total": total})
 
 
-@router.get("/appointments/{appointment_id:int}")
-async def appointment(appointment_id: int, principal: Principal = Depends(require_patient),
-                      session: AsyncSession = Depends(get_db)):
-    return ok(row(await portal.get(session, principal, appointment_id)))
+@router.get("/appointments/{appointment_id:int}", response_model=Envelope[PortalAppointment])
+async def appointment(appointment_id: int, organization_id: ActingOrganizationId,
+                      principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
+    return ok(row(await portal.get(session, principal, appointment_id, organization_id=organization_id)))
 
 
-@router.post("/appointments/{appointment_id:int}/cancel")
-async def cancel(appointment_id: int, body: CancelIn | None = None, principal: Principal = Depends(require_patient),
-                 session: AsyncSession = Depends(get_db)):
-    found = await portal.cancel(session, principal, appointment_id, reason=body.reason if body else None)
+@router.post("/appointments/{appointment_id:int}/cancel", response_model=Envelope[PortalAppointment])
+async def cancel(appointment_id: int, organization_id: ActingOrganizationId, body: CancelIn | None = None,
+                 principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
+    found = await portal.cancel(session, principal, appointment_id, organization_id=organization_id,
+                                reason=body.reason if body else None)
     return ok(row(found), "Appointment cancelled")
 
 
-@router.get("/payments")
-async def payments(limit: int | None = Query(None, ge=0), offset: int = Query(0, ge=0),
-                   principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
-    found, total = await portal.payments(session, principal, limit=clamp_limit(limit, default=50), offset=offset)
+@router.get("/payments", response_model=Envelope[PortalPayments])
+async def payments(organization_id: ActingOrganizationId, limit: int | None = Query(None, ge=0),
+                   offset: int = Query(0, ge=0), principal: Principal = Depends(require_patient),
+                   session: AsyncSession = Depends(get_db)):
+    found, total = await portal.payments(session, principal, organization_id=organization_id,
+                                         limit=clamp_limit(limit, default=50), offset=offset)
     return ok({"payments": [payment_row(p) for p in found], "total": total})
 
 
-@router.get("/profile")
+@router.get("/profile", response_model=Envelope[PortalProfile])
 async def get_profile(principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
     return ok(profile_body(*await portal.profile(session, principal)))
 
 
-@router.put("/profile")
+@router.put("/profile", response_model=Envelope[PortalProfile])
 async def update_profile(body: ProfileIn, principal: Principal = Depends(require_patient),
                          session: AsyncSession = Depends(get_db)):
     return ok(profile_body(*await portal.update_profile(session, principal, changes=body.changes())),
@@ -193,19 +203,21 @@ def notification_row(m) -> dict:
             "created_at": iso(m.created_at), "updated_at": iso(m.updated_at)}
 
 
-@router.get("/notifications")
-async def notifications(limit: int | None = Query(None, ge=0), offset: int = Query(0, ge=0),
-                        principal: Principal = Depends(require_patient), session: AsyncSession = Depends(get_db)):
-    found, total = await portal.notifications(session, principal, limit=clamp_limit(limit), offset=offset)
+@router.get("/notifications", response_model=Envelope[PortalNotifications])
+async def notifications(organization_id: ActingOrganizationId, limit: int | None = Query(None, ge=0),
+                        offset: int = Query(0, ge=0), principal: Principal = Depends(require_patient),
+                        session: AsyncSession = Depends(get_db)):
+    found, total = await portal.notifications(session, principal, organization_id=organization_id,
+                                              limit=clamp_limit(limit), offset=offset)
     return ok({"notifications": [notification_row(m) for m in found], "total": total, "unreadCount": 0})
 
 
-@router.get("/notifications/unread-count")
+@router.get("/notifications/unread-count", response_model=Envelope[UnreadCount])
 async def unread_count(principal: Principal = Depends(require_patient)):
     # WhatsApp messages are read in WhatsApp; the site keeps no unread state of its own.
     return ok({"count": 0, "unreadCount": 0})
 
 
-@router.put("/notifications/{notification_id:int}/read")
+@router.put("/notifications/{notification_id:int}/read", response_model=Envelope[MarkedRead])
 async def mark_read(notification_id: int, principal: Principal = Depends(require_patient)):
     return ok({"id": notification_id, "is_read": True})

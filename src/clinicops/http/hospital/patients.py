@@ -10,25 +10,30 @@ from fastapi.responses import JSONResponse
 from pydantic import EmailStr, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.authz.principal import DESK_ROLES, Principal, Role
+from clinicops.appointments import records as patient_records
+from clinicops.appointments.queries import NextAppointment
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import client_ip, get_db, require
+from clinicops.http.hospital.schemas.common import Listing
+from clinicops.http.hospital.schemas.patients import MedicalNote, Patient, PatientAppointment, PatientDetail
 from clinicops.http.hospital.wire import Field, HospitalInput, either, iso, listing, phone_field
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.kit import phones, timezones
 from clinicops.kit.money import to_rupees
-from clinicops.kit.schemas import clamp_limit, created, ok
+from clinicops.http.envelope import clamp_limit, created, ok
 from clinicops.patients import service as patients
-from clinicops.patients.repository import NextAppointment
 from clinicops.payments.models import Payment
 from clinicops.patients.models import normalize_gender
 
 router = new_router(prefix="/patients", tags=["patients"])
 # The admin panel reads the whole list at once (it does not page): a page is this long unless `limit` says less.
 LIST_LIMIT = 500
-any_staff = require()
-desk = require(*DESK_ROLES)
-note_writers = require(Role.CLINICIAN, Role.ADMIN)
+any_staff = require(policies.VIEW_PATIENT_RECORDS)
+desk = require(policies.REGISTER_PATIENTS)
+note_writers = require(policies.WRITE_CLINICAL_NOTES)
 
 
 # ---- wire out -------------------------------------------------------------------------------------------------
@@ -41,7 +46,7 @@ def next_appointment_wire(n: NextAppointment) -> dict[str, Any]:
             "clinicianName": n.clinician_name, "centreName": n.centre_name}
 
 
-def patient_wire(record: patients.PatientRecord) -> dict[str, Any]:
+def patient_wire(record: patient_records.PatientRecord) -> dict[str, Any]:
     """A patient row. ``userId``/``user_id`` are the patient's own id (docs/patients.md, "One patient id"): the
     admin panel keys patients by ``userId`` and sends it back as ``patient_id``, so no number it can hold for a
     patient may be anything but that patient's id."""
@@ -94,7 +99,7 @@ def note_wire(row: dict[str, Any]) -> dict[str, Any]:
             "createdAt": iso(n.created_at)}
 
 
-def detail_wire(record: patients.PatientRecord) -> dict[str, Any]:
+def detail_wire(record: patient_records.PatientRecord) -> dict[str, Any]:
     return patient_wire(record) | {
         "appointments": [appointment_wire(r) for r in record.appointments],
         "payments": [payment_wire(p) for p in record.payments],
@@ -188,55 +193,56 @@ def _phone_filter(phone: str | None = Query(None, max_length=20)) -> str | None:
 
 # ---- routes ---------------------------------------------------------------------------------------------------
 
-@router.get("")
+@router.get("", response_model=Listing[Patient])
 async def list_patients(search: str | None = Query(None, max_length=100), phone: str | None = Depends(_phone_filter),
                         limit: int | None = Query(None), offset: int = Query(0, ge=0),
                         page: int | None = Query(None, ge=1), principal: Principal = Depends(any_staff),
                         ip: str = Depends(client_ip), session: AsyncSession = Depends(get_db)) -> JSONResponse:
     size = clamp_limit(limit, default=LIST_LIMIT, maximum=LIST_LIMIT)
     start = (page - 1) * size if page else offset
-    records, total = await patients.list_patients(session, principal, search=search, phone=phone, limit=size,
-                                                  offset=start, ip=ip)
-    return listing([patient_wire(r) for r in records], total=total, limit=size, offset=start)
+    found, total = await patient_records.list_patients(session, principal, search=search, phone=phone, limit=size,
+                                                       offset=start, ip=ip)
+    return listing([patient_wire(r) for r in found], total=total, limit=size, offset=start)
 
 
-@router.get("/{patient_id:int}")
+@router.get("/{patient_id:int}", response_model=Envelope[PatientDetail])
 async def get_patient(patient_id: int, principal: Principal = Depends(any_staff), ip: str = Depends(client_ip),
                       session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    return ok(detail_wire(await patients.get_patient(session, principal, patient_id, ip=ip)))
+    return ok(detail_wire(await patient_records.get_patient(session, principal, patient_id, ip=ip)))
 
 
-@router.post("")
+@router.post("", status_code=201, response_model=Envelope[Patient])
 async def create_patient(body: PatientCreate, principal: Principal = Depends(desk), ip: str = Depends(client_ip),
                          session: AsyncSession = Depends(get_db)) -> JSONResponse:
     profile = body.profile()
     profile.pop("phone", None)
-    record = await patients.create_patient(session, principal, phone=body.phone, ip=ip, **profile)
+    record = await patient_records.create_patient(session, principal, phone=body.phone, ip=ip, **profile)
     return created(patient_wire(record), "Patient registered")
 
 
-@router.put("/{patient_id:int}")
+@router.put("/{patient_id:int}", response_model=Envelope[Patient])
 async def update_patient(patient_id: int, body: PatientUpdate, principal: Principal = Depends(desk),
                          ip: str = Depends(client_ip), session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    record = await patients.update_patient(session, principal, patient_id, changes=body.profile(), ip=ip)
+    record = await patient_records.update_patient(session, principal, patient_id, changes=body.profile(),
+                                                  ip=ip)
     return ok(patient_wire(record), "Patient updated")
 
 
-@router.get("/{patient_id:int}/appointments")
+@router.get("/{patient_id:int}/appointments", response_model=Envelope[list[PatientAppointment]])
 async def patient_appointments(patient_id: int, principal: Principal = Depends(any_staff),
                                ip: str = Depends(client_ip), session: AsyncSession = Depends(get_db)) -> JSONResponse:
-    rows = await patients.patient_appointments(session, principal, patient_id, ip=ip)
+    rows = await patient_records.patient_appointments(session, principal, patient_id, ip=ip)
     return ok([appointment_wire(r) for r in rows])
 
 
-@router.get("/{patient_id:int}/notes")
+@router.get("/{patient_id:int}/notes", response_model=Envelope[list[MedicalNote]])
 async def patient_notes(patient_id: int, principal: Principal = Depends(any_staff), ip: str = Depends(client_ip),
                         session: AsyncSession = Depends(get_db)) -> JSONResponse:
     rows = await patients.patient_notes(session, principal, patient_id, ip=ip)
     return ok([note_wire(r) for r in rows])
 
 
-@router.post("/{patient_id:int}/notes")
+@router.post("/{patient_id:int}/notes", status_code=201, response_model=Envelope[MedicalNote])
 async def add_note(patient_id: int, body: NoteIn, principal: Principal = Depends(note_writers),
                    ip: str = Depends(client_ip), session: AsyncSession = Depends(get_db)) -> JSONResponse:
     row = await patients.add_note(session, principal, patient_id, text=body.note_text, ip=ip)

@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.appointments import slots
 from clinicops.authz.principal import Principal
 from clinicops.errors import ValidationFailed
-from clinicops.http.deps import get_db, optional_principal, require
+from clinicops.http.deps import get_db, require
+from clinicops.http.hospital.schemas.availability import DatedSlot, DateWithSlots, GridSlot, PublicDay, StaffDay
 from clinicops.http.openapi import declares_query, query_param
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
-from clinicops.organizations.service import public_organization
+from clinicops.http.tenant import PublicKey, ReaderKey
 
 router = new_router(tags=["slots"])
 
@@ -91,11 +93,12 @@ def _ok(data) -> JSONResponse:
     return JSONResponse({"success": True, "data": data})
 
 
-@router.get("/booking/available-slots")
+@router.get("/booking/available-slots", response_model=Envelope[PublicDay])
 @declares_query(_CLINICIAN, _centre(True), _DATE, _MODE)
-async def available_slots(request: Request, session: AsyncSession = Depends(get_db)) -> JSONResponse:
+async def available_slots(request: Request, organization: PublicKey,
+                          session: AsyncSession = Depends(get_db)) -> JSONResponse:
     view = await slots.public_day(
-        session, clinician_id=_id(request, "clinicianId", "clinician_id"),
+        session, organization=organization, clinician_id=_id(request, "clinicianId", "clinician_id"),
         centre_id=_id(request, "centreId", "centre_id"), day=_date(request, "date"), mode=_mode(request))
     hm = view.clock.hm
     return _ok({"date": view.day.isoformat(), "slots": [
@@ -103,12 +106,13 @@ async def available_slots(request: Request, session: AsyncSession = Depends(get_
         for s in view.slots]})
 
 
-@router.get("/booking/dates-with-slots")
+@router.get("/booking/dates-with-slots", response_model=Envelope[list[DateWithSlots]])
 @declares_query(_CLINICIAN, _centre(True), query_param("startDate", _DAY, also=("start_date",), required=True),
                 query_param("endDate", _DAY, also=("end_date",), required=True), _MODE)
-async def dates_with_slots(request: Request, session: AsyncSession = Depends(get_db)) -> JSONResponse:
+async def dates_with_slots(request: Request, organization: PublicKey,
+                           session: AsyncSession = Depends(get_db)) -> JSONResponse:
     found = await slots.public_dates(
-        session, clinician_id=_id(request, "clinicianId", "clinician_id"),
+        session, organization=organization, clinician_id=_id(request, "clinicianId", "clinician_id"),
         centre_id=_id(request, "centreId", "centre_id"), first_day=_date(request, "startDate", "start_date"),
         last_day=_date(request, "endDate", "end_date"), mode=_mode(request))
     return _ok([{"date": d.day.isoformat(), "slotCount": d.slot_count, "firstSlot": d.first_slot.strftime("%H:%M")}
@@ -121,7 +125,7 @@ def _staff_slot(slot: slots.Slot, tz: ZoneInfo) -> dict:
             "startsAt": slot.starts_at.isoformat(), "endsAt": slot.ends_at.isoformat()}
 
 
-@router.get("/appointments/availability")
+@router.get("/appointments/availability", response_model=Envelope[StaffDay])
 @declares_query(_CLINICIAN, _centre(False), _DATE, _MODE)
 async def staff_availability(request: Request, session: AsyncSession = Depends(get_db),
                              principal: Principal = Depends(require())) -> JSONResponse:
@@ -133,24 +137,21 @@ async def staff_availability(request: Request, session: AsyncSession = Depends(g
                 "slots": [_staff_slot(s, view.zones[s.centre_id]) for s in view.slots]})
 
 
-@router.get("/booking/clinician-slots")
+@router.get("/booking/clinician-slots", response_model=Envelope[list[DatedSlot]])
 @declares_query(_CLINICIAN, _centre(False),
                 query_param("startDate", _DAY, also=("start_date",), required=True),
                 query_param("endDate", _DAY, also=("end_date",), required=True,
                             description=f"At most {slots.MAX_RANGE_DAYS} days after startDate, inclusive."),
                 _MODE)
-async def clinician_slots(request: Request, session: AsyncSession = Depends(get_db),
-                          principal: Principal | None = Depends(optional_principal)) -> JSONResponse:
+async def clinician_slots(request: Request, organization: ReaderKey,
+                          session: AsyncSession = Depends(get_db)) -> JSONResponse:
     """The admin panel's booking wizard and clinician page: every upcoming slot of a range of dates, with its
     status (available, booked or blocked) and mode; it filters them by ``date``. The clinician page asks without
     a token: then the slots are the public organization's (they name no patient)."""
     clinician_id = _id(request, "clinicianId", "clinician_id")
-    if principal is not None and principal.organization_id is not None:
-        organization_id = principal.organization_id
-    else:
-        organization_id = (await public_organization(session)).id
     days = await slots.staff_range(
-        session, organization_id, clinician_id=clinician_id, centre_id=_id(request, "centreId", "centre_id", required=False),
+        session, organization, clinician_id=clinician_id,
+        centre_id=_id(request, "centreId", "centre_id", required=False),
         first_day=_date(request, "startDate", "start_date"), last_day=_date(request, "endDate", "end_date"),
         mode=_mode(request))
     rows = []
@@ -178,14 +179,15 @@ async def _grid(clinician_id: int, request: Request, session: AsyncSession, prin
     return _ok(rows)
 
 
-@router.get("/clinicians/{clinician_id:int}/slots")
+@router.get("/clinicians/{clinician_id:int}/slots", response_model=Envelope[list[GridSlot]])
 @declares_query(_centre(False), _DATE, _MODE)
 async def slot_grid(clinician_id: int, request: Request, session: AsyncSession = Depends(get_db),
                     principal: Principal = Depends(require())) -> JSONResponse:
     return await _grid(clinician_id, request, session, principal)
 
 
-@router.get("/clinicians/clinicians/{clinician_id:int}/slots", include_in_schema=False)
+@router.get("/clinicians/clinicians/{clinician_id:int}/slots", response_model=Envelope[list[GridSlot]],
+             include_in_schema=False)
 async def slot_grid_alias(clinician_id: int, request: Request, session: AsyncSession = Depends(get_db),
                           principal: Principal = Depends(require())) -> JSONResponse:
     return await _grid(clinician_id, request, session, principal)

@@ -12,22 +12,26 @@ from fastapi import Depends, File, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from clinicops.authz.principal import Principal, Role
+from clinicops.authz import policies
+from clinicops.authz.principal import Principal
 from clinicops.clinicians import photos
 from clinicops.config import get_settings
 from clinicops.errors import NotFound, PayloadTooLarge, ValidationFailed
 from clinicops.http.deps import require
+from clinicops.http.hospital.schemas.operations import PICTURE, UploadedPicture
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
-from clinicops.kit.schemas import ok
+from clinicops.http.envelope import ok
 
 router = new_router(tags=["uploads"])
-Uploader = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGER, Role.CENTRE_MANAGER))]
+Uploader = Annotated[Principal, Depends(require(policies.MANAGE_CLINICIAN_PROFILES))]
 Picture = Annotated[UploadFile, File(alias="profilePicture", description="JPEG, PNG or WebP, at most 2 MiB")]
 FIELD = "profilePicture"
 CACHE_CONTROL = "public, max-age=86400"
 
 
-@router.post("/upload/clinician-profile", summary="Upload a clinician's profile picture (JPEG, PNG or WebP, 2 MiB)")
+@router.post("/upload/clinician-profile", response_model=Envelope[UploadedPicture],
+             summary="Upload a clinician's profile picture (JPEG, PNG or WebP, 2 MiB)")
 async def upload_clinician_profile(picture: Picture, principal: Uploader):
     try:
         data = await picture.read(photos.MAX_BYTES + 1)
@@ -44,7 +48,7 @@ async def upload_clinician_profile(picture: Picture, principal: Uploader):
 
 
 @router.get("/uploads/clinicians/{name}", summary="A clinician's profile picture (public)",
-            response_class=FileResponse)
+            response_class=FileResponse, responses={200: PICTURE})
 async def clinician_picture(name: str):
     found = await run_in_threadpool(photos.locate, get_settings(), name)
     if found is None:

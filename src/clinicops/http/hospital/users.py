@@ -10,15 +10,18 @@ from pydantic import EmailStr, WithJsonSchema, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import credentials, staff
+from clinicops.authz import policies
 from clinicops.authz.principal import Principal, Role
 from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
-from clinicops.http.hospital.wire import Field, HospitalInput, either, phone_field, staff_row
+from clinicops.http.hospital.schemas.people import StaffRow
+from clinicops.http.hospital.wire import Field, HospitalInput, either, parse_role, phone_field, staff_row
+from clinicops.http.responses import Done, Envelope, Page
 from clinicops.http.routing import new_router
-from clinicops.kit.schemas import clamp_limit, created, ok, paged
+from clinicops.http.envelope import clamp_limit, created, ok, paged
 
 router = new_router(prefix="/users", tags=["users"])
-admin = require(Role.ADMIN)
+admin = require(policies.MANAGE_STAFF)
 
 _NAME = either("fullName", "full_name", "name")
 _ROLE = either("role", "roleId", "role_id")
@@ -56,7 +59,7 @@ class _StaffFields(HospitalInput):
     @field_validator("role", mode="before", check_fields=False)
     @classmethod
     def _role(cls, value: Any) -> Any:
-        return None if value is None or value == "" else staff.parse_role(value)
+        return None if value is None or value == "" else parse_role(value)
 
     @field_validator("centre_ids", mode="before", check_fields=False)
     @classmethod
@@ -71,7 +74,7 @@ class _StaffFields(HospitalInput):
         """The first backend's general form sends ``role_ids: [n]``; a staff user holds one role here."""
         if value is None:
             return None
-        roles = {staff.parse_role(v) for v in (value if isinstance(value, list) else [value])}
+        roles = {parse_role(v) for v in (value if isinstance(value, list) else [value])}
         if len(roles) > 1:
             raise ValueError("give one role: a staff user holds a single role")
         return next(iter(roles), None)
@@ -128,7 +131,7 @@ def _role_filter(role: str | None = Query(None, max_length=40, json_schema_extra
     for name, value in (("roleId", role_id), ("role_id", role_id_snake), ("role", role)):
         if value:
             try:
-                return staff.parse_role(value)
+                return parse_role(value)
             except ValueError as exc:
                 raise ValidationFailed(name, str(exc)) from None
     return None
@@ -141,7 +144,7 @@ async def _create(session: AsyncSession, principal: Principal, body: StaffCreate
     return created(wire(view), "User created")
 
 
-@router.get("")
+@router.get("", response_model=Page[StaffRow])
 async def list_users(role: Role | None = Depends(_role_filter), search: str | None = Query(None, max_length=100),
                      centre_id: int | None = Query(None, alias="centreId"),
                      is_active: bool | None = Query(None, alias="isActive"),
@@ -159,56 +162,56 @@ async def list_users(role: Role | None = Depends(_role_filter), search: str | No
     return response
 
 
-@router.get("/{user_id:int}")
+@router.get("/{user_id:int}", response_model=Envelope[StaffRow])
 async def get_user(user_id: int, principal: Principal = Depends(admin),
                    session: AsyncSession = Depends(get_db)) -> JSONResponse:
     return ok(wire(await staff.get_user(session, principal, user_id)))
 
 
-@router.post("")
+@router.post("", status_code=201, response_model=Envelope[StaffRow])
 async def create_user(body: StaffCreate, principal: Principal = Depends(admin),
                       session: AsyncSession = Depends(get_db)) -> JSONResponse:
     return await _create(session, principal, body, body.chosen_role())
 
 
-@router.post("/managers")
+@router.post("/managers", status_code=201, response_model=Envelope[StaffRow])
 async def create_manager(body: StaffCreate, principal: Principal = Depends(admin),
                          session: AsyncSession = Depends(get_db)) -> JSONResponse:
     return await _create(session, principal, body, Role.MANAGER)
 
 
-@router.post("/centre-managers")
+@router.post("/centre-managers", status_code=201, response_model=Envelope[StaffRow])
 async def create_centre_manager(body: StaffCreate, principal: Principal = Depends(admin),
                                 session: AsyncSession = Depends(get_db)) -> JSONResponse:
     return await _create(session, principal, body, Role.CENTRE_MANAGER)
 
 
-@router.post("/care-coordinators")
+@router.post("/care-coordinators", status_code=201, response_model=Envelope[StaffRow])
 async def create_care_coordinator(body: StaffCreate, principal: Principal = Depends(admin),
                                   session: AsyncSession = Depends(get_db)) -> JSONResponse:
     return await _create(session, principal, body, Role.CARE_COORDINATOR)
 
 
-@router.post("/front-desk")
-async def create_front_desk(body: StaffCreate, principal: Principal = Depends(require(Role.ADMIN, Role.MANAGER)),
+@router.post("/front-desk", status_code=201, response_model=Envelope[StaffRow])
+async def create_front_desk(body: StaffCreate, principal: Principal = Depends(require(policies.MANAGE_FRONT_DESK)),
                             session: AsyncSession = Depends(get_db)) -> JSONResponse:
     return await _create(session, principal, body, Role.FRONT_DESK)
 
 
-@router.put("/{user_id:int}")
+@router.put("/{user_id:int}", response_model=Envelope[StaffRow])
 async def update_user(user_id: int, body: StaffUpdate, principal: Principal = Depends(admin),
                       session: AsyncSession = Depends(get_db)) -> JSONResponse:
     return ok(wire(await staff.update_user(session, principal, user_id, changes=body.changes())), "User updated")
 
 
-@router.patch("/{user_id:int}/toggle-active")
+@router.patch("/{user_id:int}/toggle-active", response_model=Envelope[StaffRow])
 async def toggle_user(user_id: int, body: ActiveToggle, principal: Principal = Depends(admin),
                       session: AsyncSession = Depends(get_db)) -> JSONResponse:
     view = await staff.set_active(session, principal, user_id, is_active=body.is_active)
     return ok(wire(view), "User activated" if view.user.is_active else "User deactivated")
 
 
-@router.delete("/{user_id:int}")
+@router.delete("/{user_id:int}", response_model=Done)
 async def delete_user(user_id: int, principal: Principal = Depends(admin),
                       session: AsyncSession = Depends(get_db)) -> JSONResponse:
     await staff.delete_user(session, principal, user_id)

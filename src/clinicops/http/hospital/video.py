@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicops.appointments.models import Appointment
 from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require
+from clinicops.http.hospital.schemas.operations import MeetLink, MeetLinks
 from clinicops.http.hospital.wire import Field, HospitalInput, either, iso
+from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
-from clinicops.kit.schemas import clamp_limit, ok
+from clinicops.http.envelope import clamp_limit, ok
 from clinicops.video import service
 
 router = new_router(prefix="/video", tags=["video"])
@@ -33,34 +35,34 @@ def link_of(appointment: Appointment) -> dict:
             "scheduledStartAt": iso(appointment.starts_at), "scheduledEndAt": iso(appointment.ends_at)}
 
 
-@router.post("/generate-meet-link")
+@router.post("/generate-meet-link", response_model=Envelope[MeetLink])
 async def generate_meet_link(body: AppointmentRef, principal: Principal = Depends(staff),
                              db: AsyncSession = Depends(get_db)):
     appointment = await service.generate(db, principal, appointment_id=body.appointment_id)
     return ok(link_of(appointment), "Meet link ready")
 
 
-@router.get("/appointment/{appointment_id:int}/meet-link")
+@router.get("/appointment/{appointment_id:int}/meet-link", response_model=Envelope[MeetLink])
 async def get_meet_link(appointment_id: int, principal: Principal = Depends(staff),
                         db: AsyncSession = Depends(get_db)):
     return ok(link_of(await service.get_link(db, principal, appointment_id=appointment_id)))
 
 
-@router.put("/appointment/{appointment_id:int}/meet-link")
+@router.put("/appointment/{appointment_id:int}/meet-link", response_model=Envelope[MeetLink])
 async def put_meet_link(appointment_id: int, body: LinkInput, principal: Principal = Depends(staff),
                         db: AsyncSession = Depends(get_db)):
     appointment = await service.set_link(db, principal, appointment_id=appointment_id, link=body.meet_link)
     return ok(link_of(appointment), "Meet link updated")
 
 
-@router.delete("/appointment/{appointment_id:int}/meet-link")
+@router.delete("/appointment/{appointment_id:int}/meet-link", response_model=Envelope[MeetLink])
 async def delete_meet_link(appointment_id: int, principal: Principal = Depends(staff),
                            db: AsyncSession = Depends(get_db)):
     appointment = await service.remove_link(db, principal, appointment_id=appointment_id)
     return ok(link_of(appointment), "Meet link removed")
 
 
-@router.get("/links")
+@router.get("/links", response_model=Envelope[MeetLinks])
 async def list_links(centreId: int | None = None, centre_id: int | None = Query(default=None),
                      limit: int | None = None, offset: int = 0, principal: Principal = Depends(staff),
                      db: AsyncSession = Depends(get_db)):

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from clinicops.authz.principal import Role
 from clinicops.http import guards
 from clinicops.kit import phones
 
@@ -63,7 +64,7 @@ def listing(items: list[Any], *, total: int, limit: int, offset: int, message: s
     return JSONResponse(jsonable_encoder(body), headers={"X-Total-Count": str(total)})
 
 
-__all__ = ["HospitalInput", "either", "phone_field", "iso", "listing", "Field", "field_validator"]
+__all__ = ["HospitalInput", "either", "phone_field", "iso", "listing", "parse_role", "Field", "field_validator"]
 
 
 ROLE_ORDER = ("ADMIN", "MANAGER", "CENTRE_MANAGER", "CLINICIAN", "CARE_COORDINATOR", "FRONT_DESK")
@@ -87,6 +88,23 @@ def staff_user(user, roles: list[tuple[str, int | None]], clinician_id: int | No
 
 
 ROLE_IDS = {name: number for number, name in enumerate(ROLE_ORDER, start=1)}  # the admin panel's role ids
+
+
+def parse_role(value: Any) -> Role:
+    """A role by name (any case) or by the admin panel's id (1..6)."""
+    if isinstance(value, bool):
+        raise ValueError("role must be a role name or id")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        number = int(value)
+        if not 1 <= number <= len(ROLE_ORDER):
+            raise ValueError("role id must be between 1 and 6")
+        return Role(ROLE_ORDER[number - 1])
+    if isinstance(value, str):
+        try:
+            return Role(value.strip().upper().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            pass
+    raise ValueError(f"role must be one of {', '.join(r.value for r in Role)}")
 
 
 def staff_row(user, roles: list[tuple[str, int | None]], clinician_id: int | None = None,

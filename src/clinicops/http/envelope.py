@@ -1,4 +1,9 @@
-"""Wire helpers shared by both surfaces."""
+"""The envelope both surfaces answer in (DESIGN.md "HTTP conventions").
+
+Success: ``{"success": true, "data": ..., "message"?: ...}``; a list page adds ``pagination``. Error:
+``{"success": false, "message": ..., "error": {"code", "message", "details"?}}`` (the message twice: shipped
+clients read either).
+"""
 
 from __future__ import annotations
 
@@ -33,3 +38,11 @@ def paged(items: list[Any], *, total: int, limit: int, offset: int, message: str
     if message:
         body["message"] = message
     return JSONResponse(jsonable_encoder(body))
+
+
+def envelope(status_code: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
+    """The error body (``status_code`` is the response's status; the body does not repeat it)."""
+    body: dict[str, Any] = {"success": False, "message": message, "error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return body

@@ -1,0 +1,157 @@
+"""Which rows a caller may read: one condition per resource, the only place these rules are written.
+
+Every repository starts its caller-facing statements from these conditions, so a row outside them is simply not
+found (404, the same answer as an id that does not exist), for reads and writes alike. The caller is either a staff
+:class:`Principal` or a signed-in patient's :class:`PatientScope` (their own rows in the organization their
+request acts in, ``authz.patient_scope``); a patient principal without a scope sees nothing.
+
+For staff, one rule runs through every resource:
+- ADMIN and MANAGER (or any desk role held for every centre): their whole organization;
+- CENTRE_MANAGER, CARE_COORDINATOR, FRONT_DESK: the rows of their centres;
+- a CLINICIAN: their own appointments, wherever they are, and the patients they see (an appointment with them,
+  or a care relationship: the clinic surface's "a doctor sees only their own patients");
+- a clinician who also holds a desk role sees the union: their own everywhere, and their desk centres.
+A payment, a Meet link, a visit or a queue token is visible exactly when its appointment is; the rows that have
+no appointment follow the patient (payments) or their own clinician (visits, queues).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true, union
+from sqlalchemy.orm import aliased
+
+from clinicops.appointments.models import Appointment
+from clinicops.authz.patient_scope import PatientScope
+from clinicops.authz.principal import Principal
+from clinicops.patients.models import CareRelationship, Patient, PatientRegistration
+from clinicops.payments.models import Payment
+from clinicops.queues.models import Queue
+from clinicops.visits.models import Visit
+
+Subject = Principal | PatientScope
+
+
+def _staff_org(subject: Subject) -> int | None:
+    """The staff member's organization; None for a patient principal or staff without one (they see nothing)."""
+    if isinstance(subject, PatientScope) or not subject.is_staff:
+        return None
+    return subject.organization_id
+
+
+def _centres_or_own(principal: Principal, centre: ColumnElement, clinician: ColumnElement) -> ColumnElement[bool]:
+    """Rows at the principal's desk centres (every centre for org-wide roles) or of their own clinician."""
+    centres = principal.centre_scope()
+    if centres is None:
+        return true()
+    parts: list[ColumnElement[bool]] = []
+    if centres:
+        parts.append(centre.in_(sorted(centres)))
+    if principal.own_clinician_id is not None:
+        parts.append(clinician == principal.own_clinician_id)
+    return or_(*parts) if parts else false()
+
+
+def appointments(subject: Subject, model: Any = Appointment) -> ColumnElement[bool]:
+    """The appointments (and so their queue tokens and Meet links) ``subject`` may read; ``model``: an alias of
+    ``Appointment`` to put the condition on."""
+    if isinstance(subject, PatientScope):
+        return and_(*subject.of(model))
+    org = _staff_org(subject)
+    if org is None:
+        return false()
+    return and_(model.organization_id == org, _centres_or_own(subject, model.centre_id, model.clinician_id))
+
+
+def _appointment_readable(subject: Subject, appointment_id: ColumnElement) -> ColumnElement[bool]:
+    """EXISTS: the appointment ``appointment_id`` (a column of the outer row) is one ``subject`` may read."""
+    appointment = aliased(Appointment)
+    return (select(appointment.id).where(appointment.id == appointment_id, appointments(subject, appointment))
+            .correlate_except(appointment).exists())
+
+
+meet_links = appointments  # a Meet link lives on its appointment and is seen with it
+
+
+def sessions(principal: Principal) -> ColumnElement[bool]:
+    """The appointments ``principal`` conducts (their own as a clinician): the only ones whose session they start,
+    end or write the record of. Not a reading rule: a clinician who manages a centre reads more than they conduct."""
+    org = _staff_org(principal)
+    if org is None or principal.own_clinician_id is None:
+        return false()
+    return and_(Appointment.organization_id == org, Appointment.clinician_id == principal.own_clinician_id)
+
+
+def tokens(subject: Subject) -> ColumnElement[bool]:
+    """Queue tokens: appointments with a place in a queue, seen with their appointment."""
+    return and_(appointments(subject), Appointment.queue_id.is_not(None))
+
+
+def patient_ids(subject: Subject) -> Select:
+    """The ids of the patients ``subject`` may read, as a subquery: desk roles every patient registered with their
+    organization (the desk registers and books them), a clinician those with an appointment with them or in their
+    active care, a patient themselves (if registered with the organization their request acts in).
+
+    Its tables are aliases, so the statement it is used in never correlates them with its own."""
+    registration = aliased(PatientRegistration)
+    if isinstance(subject, PatientScope):
+        return select(registration.patient_id).where(registration.patient_id == subject.patient_id,
+                                                     registration.organization_id == subject.organization_id)
+    org = _staff_org(subject)
+    if org is None:
+        return select(registration.patient_id).where(false())
+    centres = subject.centre_scope()
+    if centres is None or centres:
+        return select(registration.patient_id).where(registration.organization_id == org)
+    own = subject.own_clinician_id
+    if own is None:
+        return select(registration.patient_id).where(false())
+    appointment, care = aliased(Appointment), aliased(CareRelationship)
+    return union(
+        select(appointment.patient_id).where(appointment.organization_id == org, appointment.clinician_id == own),
+        select(care.patient_id).where(care.organization_id == org, care.clinician_id == own, care.status == "ACTIVE"))
+
+
+def patients(subject: Subject) -> ColumnElement[bool]:
+    """The patient records ``subject`` may read (a condition on ``Patient.id``)."""
+    return Patient.id.in_(patient_ids(subject))
+
+
+def payments(subject: Subject) -> ColumnElement[bool]:
+    """A payment is seen with its appointment; one without an appointment (a registration fee) with its patient."""
+    if isinstance(subject, PatientScope):
+        return and_(*subject.of(Payment))
+    org = _staff_org(subject)
+    if org is None:
+        return false()
+    without_appointment = and_(Payment.appointment_id.is_(None), Payment.patient_id.in_(patient_ids(subject)))
+    return and_(Payment.organization_id == org,
+                or_(_appointment_readable(subject, Payment.appointment_id), without_appointment))
+
+
+def visits(subject: Subject) -> ColumnElement[bool]:
+    """A visit record is seen with its appointment; one without an appointment by its own clinician only.
+    (Private notes inside a visit are for their author: a rendering rule, not a row rule.)"""
+    if isinstance(subject, PatientScope):
+        return and_(*subject.of(Visit))
+    org = _staff_org(subject)
+    if org is None:
+        return false()
+    own = subject.own_clinician_id
+    mine = Visit.clinician_id == own if own is not None else false()
+    return and_(Visit.organization_id == org, or_(_appointment_readable(subject, Visit.appointment_id), mine))
+
+
+def queues(subject: Subject) -> ColumnElement[bool]:
+    """A clinician's daily queue: staff of its centre (all centres for org-wide roles) and its own clinician; a
+    patient the queues they hold a token in."""
+    if isinstance(subject, PatientScope):
+        token = aliased(Appointment)
+        holds_token = (select(token.id).where(token.queue_id == Queue.id, *subject.of(token))
+                       .correlate_except(token).exists())
+        return and_(Queue.organization_id == subject.organization_id, holds_token)
+    org = _staff_org(subject)
+    if org is None:
+        return false()
+    return and_(Queue.organization_id == org, _centres_or_own(subject, Queue.centre_id, Queue.clinician_id))
