@@ -184,11 +184,22 @@ async def book_as_patient(session: AsyncSession, principal: Principal, *, organi
                                 clinician_id=clinician_id, centre_id=centre_id, mode=mode, day=day, at=at)
     if held is not None:  # the same patient asks again for the slot they hold (checkout failed): it is theirs
         return held
-    booked = await book(
-        session, organization_id=organization_id, patient_id=principal.patient_id, clinician_id=clinician_id,
-        centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source="WEB_PATIENT",
-        actor_user_id=principal.user_id, actor="PATIENT", notes=notes,
-        hold_minutes=get_settings().patient_hold_minutes)
+    try:
+        booked = await book(
+            session, organization_id=organization_id, patient_id=principal.patient_id, clinician_id=clinician_id,
+            centre_id=centre_id, mode=mode, starts_at=wall_clock(day, at), source="WEB_PATIENT",
+            actor_user_id=principal.user_id, actor="PATIENT", notes=notes,
+            hold_minutes=get_settings().patient_hold_minutes)
+    except SlotUnavailable:
+        # A double submit: the other request held the clinician's lock, booked this slot for this patient and
+        # committed while this one waited; that hold is the answer to both. (After a failed flush the session
+        # cannot read, and the refusal stands.)
+        held = session.is_active and await _own_open_hold(
+            session, organization_id=organization_id, patient_id=principal.patient_id, clinician_id=clinician_id,
+            centre_id=centre_id, mode=mode, day=day, at=at)
+        if not held:
+            raise
+        return held
     await registry.ensure_registration(session, organization_id=organization_id, patient_id=principal.patient_id,
                                        source="WEB_PATIENT")
     return booked

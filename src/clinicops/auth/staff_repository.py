@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth.models import User, UserRole
 from clinicops.clinicians.models import Clinician
+from clinicops.kit.search import contains_pattern
 from clinicops.organizations.models import Centre
 
 
@@ -16,11 +17,6 @@ def _staff(organization_id: int, *, include_deleted: bool = False) -> Select:
     """One organization's live staff; soft-deleted ones only when asked for (to list or restore them)."""
     stmt = select(User).where(User.organization_id == organization_id, User.user_type == "STAFF")
     return stmt if include_deleted else stmt.where(User.is_deleted.is_(False))
-
-
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def get(session: AsyncSession, organization_id: int, user_id: int, *,
@@ -41,11 +37,11 @@ async def search(session: AsyncSession, organization_id: int, *, role: str | Non
             holders = holders.where(UserRole.centre_id == centre_id)
         stmt = stmt.where(User.id.in_(holders))
     if text:
-        pattern = _like(text.strip())
+        pattern = contains_pattern(text.strip())
         digits = "".join(ch for ch in text if ch.isdigit())
         conditions = [User.full_name.ilike(pattern), User.username.ilike(pattern), User.email.ilike(pattern)]
         if len(digits) >= 3:
-            conditions.append(User.phone.like(_like(digits)))
+            conditions.append(User.phone.like(contains_pattern(digits)))
         stmt = stmt.where(or_(*conditions))
     if is_active is not None:
         stmt = stmt.where(User.is_active.is_(is_active))

@@ -18,6 +18,7 @@ from clinicops.auth.models import User, UserRole
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.exceptions import ClinicianNotFound
 from clinicops.clinicians.models import AvailabilityException, AvailabilityRule, Clinician
+from clinicops.kit.search import contains_pattern
 from clinicops.lifecycle import AppointmentStatus, holds
 from clinicops.organizations.models import Centre
 
@@ -288,15 +289,10 @@ _CONDITIONS = {
              "(ce.id = c.primary_centre_id OR ce.id IN (SELECT r.centre_id FROM availability_rules r "
              "WHERE r.clinician_id = c.id AND r.is_active)))"),
     "specialization": ("EXISTS (SELECT 1 FROM jsonb_array_elements_text(c.specializations) AS s(v) "
-                       "WHERE lower(s.v) LIKE :specialization ESCAPE '!')"),
+                       "WHERE lower(s.v) LIKE :specialization ESCAPE '\\')"),
     "mode": "c.consultation_modes @> CAST(:mode AS jsonb)",
-    "search": "lower(u.full_name) LIKE :search ESCAPE '!'",
+    "search": "lower(u.full_name) LIKE :search ESCAPE '\\'",
 }
-
-
-def _like(value: str) -> str:
-    escaped = value.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"%{escaped}%"
 
 
 async def directory_rows(session: AsyncSession, organization_id: int, *, active_only: bool, scope: Scope = None,
@@ -321,10 +317,10 @@ async def directory_rows(session: AsyncSession, organization_id: int, *, active_
         params["scope"] = sorted(scope)
     if specialization:
         used.append("specialization")
-        params["specialization"] = _like(specialization)
+        params["specialization"] = contains_pattern(specialization, lower=True)
     if search:
         used.append("search")
-        params["search"] = _like(search)
+        params["search"] = contains_pattern(search, lower=True)
     if mode:
         used.append("mode")
         params["mode"] = f'["{mode}"]'

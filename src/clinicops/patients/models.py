@@ -11,6 +11,12 @@ from clinicops.kit.models import Base, IdMixin, OrgMixin, TimestampMixin
 
 
 GENDERS = ("MALE", "FEMALE", "NON_BINARY", "PREFER_NOT_TO_SAY", "OTHER")
+BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
+
+
+def mrn_of(patient_id: int) -> str:
+    """The medical record number a patient gets at every organization that registers them."""
+    return f"MRN{patient_id:07d}"
 
 
 def normalize_gender(value: str | None) -> str | None:

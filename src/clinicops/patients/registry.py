@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth.models import User
+from clinicops.patients import repository
 from clinicops.patients.models import Patient, PatientRegistration
 
 
@@ -65,20 +66,13 @@ async def find_or_create(session: AsyncSession, *, phone: str, organization_id: 
 
 async def ensure_registration(session: AsyncSession, *, organization_id: int, patient_id: int,
                               source: str | None = None) -> PatientRegistration:
-    existing = (await session.execute(select(PatientRegistration).where(
-        PatientRegistration.organization_id == organization_id,
-        PatientRegistration.patient_id == patient_id))).scalar_one_or_none()
+    """The patient's registration with the organization, made on first need (race-safe)."""
+    stmt = select(PatientRegistration).where(PatientRegistration.organization_id == organization_id,
+                                             PatientRegistration.patient_id == patient_id)
+    existing = (await session.execute(stmt)).scalar_one_or_none()
     if existing is not None:
         return existing
-    await session.execute(insert(PatientRegistration).values(
-        organization_id=organization_id, patient_id=patient_id, mrn=f"MRN{patient_id:07d}", source=source,
-    ).on_conflict_do_nothing(constraint="uq_patient_registrations_org_patient"))
-    return (await session.execute(select(PatientRegistration).where(
-        PatientRegistration.organization_id == organization_id,
-        PatientRegistration.patient_id == patient_id))).scalar_one()
+    await repository.register(session, organization_id=organization_id, patient_id=patient_id, source=source)
+    return (await session.execute(stmt)).scalar_one()
 
 
-async def is_registered(session: AsyncSession, *, organization_id: int, patient_id: int) -> bool:
-    return (await session.execute(select(PatientRegistration.id).where(
-        PatientRegistration.organization_id == organization_id,
-        PatientRegistration.patient_id == patient_id))).first() is not None

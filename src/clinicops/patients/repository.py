@@ -16,11 +16,8 @@ from sqlalchemy.orm import aliased
 from clinicops.auth.models import User
 from clinicops.authz import scopes
 from clinicops.authz.principal import Principal
-from clinicops.patients.models import ClinicalNote, Patient, PatientRegistration
-
-
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+from clinicops.kit.search import contains_pattern
+from clinicops.patients.models import ClinicalNote, Patient, PatientRegistration, mrn_of
 
 
 async def visible(session: AsyncSession, principal: Principal, patient_id: int) -> Patient | None:
@@ -58,10 +55,10 @@ def _search(stmt: Select, text: str | None, phone: str | None) -> Select:
     if text and text.strip():
         term = text.strip()
         digits = "".join(ch for ch in term if ch.isdigit())
-        conditions = [Patient.full_name.ilike(_like(term)), Patient.email.ilike(_like(term)),
-                      _LOGIN.username.ilike(_like(term)), PatientRegistration.mrn.ilike(_like(term))]
+        conditions = [Patient.full_name.ilike(contains_pattern(term)), Patient.email.ilike(contains_pattern(term)),
+                      _LOGIN.username.ilike(contains_pattern(term)), PatientRegistration.mrn.ilike(contains_pattern(term))]
         if len(digits) >= 3:
-            conditions.append(Patient.phone.like(_like(digits)))
+            conditions.append(Patient.phone.like(contains_pattern(digits)))
         stmt = stmt.where(or_(*conditions))
     return stmt
 
@@ -88,10 +85,10 @@ async def row(session: AsyncSession, principal: Principal, patient_id: int) -> P
     return _row(found) if found is not None else None
 
 
-async def register(session: AsyncSession, *, organization_id: int, patient_id: int, source: str) -> bool:
+async def register(session: AsyncSession, *, organization_id: int, patient_id: int, source: str | None) -> bool:
     """Register the patient with the organization; False when they already were (race-safe)."""
     stmt = insert(PatientRegistration).values(
-        organization_id=organization_id, patient_id=patient_id, mrn=f"MRN{patient_id:07d}", source=source,
+        organization_id=organization_id, patient_id=patient_id, mrn=mrn_of(patient_id), source=source,
     ).on_conflict_do_nothing(constraint="uq_patient_registrations_org_patient").returning(PatientRegistration.id)
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 

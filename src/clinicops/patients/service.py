@@ -18,10 +18,9 @@ from clinicops.errors import ValidationFailed
 from clinicops.kit import timezones
 from clinicops.patients import registry, repository
 from clinicops.patients.exceptions import DuplicatePatient, PatientNotFound
-from clinicops.patients.models import GENDERS, ClinicalNote, Patient
+from clinicops.patients.models import BLOOD_GROUPS, GENDERS, ClinicalNote, Patient
 from clinicops.patients.repository import PatientRow
 
-BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 # Profile fields staff may set (the wire layer maps its names onto these; nothing else is ever bound).
 PROFILE_FIELDS = ("full_name", "first_name", "last_name", "phone", "email", "date_of_birth", "age", "gender",
                   "blood_group", "address", "emergency_contact_name", "emergency_contact_phone")

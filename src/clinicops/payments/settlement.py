@@ -55,12 +55,14 @@ async def settle_paid(session: AsyncSession, payment: Payment, appointment: Appo
         add_note(payment, "Duplicate payment: the appointment was already paid; refund due in full")
         await session.flush()
         return True
-    await _charge_registration(session, payment)
     if appointment is not None:
         appointment = await _confirm(session, appointment, payment, actor_user_id=actor_user_id, actor=actor)
-        if appointment.status == AppointmentStatus.CANCELLED:  # paid for a slot that is gone: it goes back
-            await notify.payment_refund_due(session, appointment, amount_paise=payment.amount_paise)
-        else:
+    if appointment is not None and appointment.status == AppointmentStatus.CANCELLED:
+        # paid for a slot that is gone: all of it goes back, so the one-time registration fee stays unpaid
+        await notify.payment_refund_due(session, appointment, amount_paise=payment.amount_paise)
+    else:
+        await _charge_registration(session, payment)
+        if appointment is not None:
             await notify.payment_received(session, appointment, amount_paise=payment.amount_paise)
     await session.flush()
     return True

@@ -27,11 +27,10 @@ from clinicops.kit import phones
 from clinicops.kit.money import to_rupees
 from clinicops.http.envelope import clamp_limit, ok
 from clinicops.kit.timezones import utcnow
-from clinicops.patients.models import normalize_gender
+from clinicops.patients.models import BLOOD_GROUPS, normalize_gender
 
 router = new_router(prefix="/patient", tags=["patient portal"])
 
-BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 
 
 def row(v: AppointmentView) -> dict:
