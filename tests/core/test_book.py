@@ -264,27 +264,33 @@ async def test_one_slot_has_one_winner_among_concurrent_bookings_of_every_kind(c
         "book": lambda s: booking.book(s, **_book(world, b)),
     }
 
-    async def attempt(use_case) -> str:
+    async def attempt(use_case) -> str | int:
         async with factory() as session:
             try:
-                await use_case(session)
+                result = await use_case(session)
                 await session.commit()
-                return "won"
             except SlotUnavailable:
                 await session.rollback()
                 return "refused"
+        return getattr(result, "appointment", result).id  # Booked, DeskBooking.booked, or a view
 
     results = await asyncio.gather(*(attempt(c) for c in contenders.values()),
                                    attempt(lambda s: booking.book(s, **_book(world, a))))
     *for_b, for_a = results
-    assert sorted(for_b) == ["refused"] * 4 + ["won"], dict(zip(contenders, for_b))
-    assert for_a == "won"
+    by_contender = dict(zip(contenders, for_b))
     async with factory() as session:
         rows = (await session.execute(select(Appointment).where(Appointment.clinician_id == b.clinician.id))
                 ).scalars().all()
         assert len(rows) == 1 and rows[0].starts_at == b.at("10:00")
         assert await count(session, AppointmentEvent) == 2  # the two winners' first lines, nothing else
-        winner = list(contenders)[for_b.index("won")]
+        won = {name: result for name, result in by_contender.items() if result != "refused"}
+        # one booking won; the shared patient's own web request may also answer it when that booking is for them
+        # (a patient asking for a slot held for them gets their hold, booking.book_as_patient)
+        assert set(won.values()) == {rows[0].id}, by_contender
+        booked_for_them = {"patient shared"} if rows[0].patient_id == world.shared.id else set()
+        assert len(set(won) - booked_for_them) == 1 or set(won) == booked_for_them, by_contender
+        assert for_a != "refused"
+        winner = next(name for name in won if name not in booked_for_them or len(won) == 1)
         created = await count(session, Patient, Patient.phone == phone)
         assert created == (1 if winner == "front desk" else 0)  # a loser's new patient went with its rollback
 
