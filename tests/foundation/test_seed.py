@@ -16,7 +16,7 @@ from clinicops.clinicians.models import AvailabilityRule, Clinician
 from clinicops.kit import phones
 from clinicops.kit.timezones import utcnow
 from clinicops.organizations.models import Centre, Organization, Subscription
-from clinicops.patients.models import Patient, PatientRegistration
+from clinicops.patients.models import Patient, PatientRegistration, mrn_of
 from clinicops.payments.models import Payment
 from clinicops.seed import catalog, demo
 
@@ -34,7 +34,17 @@ async def test_demo_data(db):
     await check_events_and_payments_match_each_appointment(db, seeded)
     await check_clinic_tenant_has_one_centre_an_admin_two_doctors_and_a_plan(db, seeded)
     await check_each_organization_has_its_own_rules(db, seeded)
+    await check_seeded_rows_look_like_the_running_systems(db, seeded)
     await check_seeding_again_does_nothing(db)
+
+
+async def check_seeded_rows_look_like_the_running_systems(db, seeded):
+    """MRNs in the one format registrations get at run time, and payments named by the provider that made them
+    (a report grouping by provider must not see "offline" next to "OFFLINE")."""
+    registrations = (await db.execute(select(PatientRegistration.patient_id, PatientRegistration.mrn))).all()
+    assert registrations and all(mrn == mrn_of(patient_id) for patient_id, mrn in registrations)
+    providers = set((await db.execute(select(Payment.provider).distinct())).scalars())
+    assert providers and providers <= {"OFFLINE", "DIRECT", "RAZORPAY"}, providers
 
 
 async def check_each_organization_has_its_own_rules(db, seeded):

@@ -22,7 +22,7 @@ from clinicops.kit import phones
 from clinicops.kit.timezones import today_in, zone
 from clinicops.lifecycle import AppointmentStatus
 from clinicops.organizations.models import Centre, Organization, Subscription
-from clinicops.patients.models import CareRelationship, Patient, PatientRegistration
+from clinicops.patients.models import CareRelationship, Patient, PatientRegistration, mrn_of
 from clinicops.seed import catalog
 from clinicops.seed.catalog import ClinicianSeed, StaffSeed
 from clinicops.seed.history import Doctor, OrgHistory, Rule, insert_history, plan_history
@@ -92,8 +92,8 @@ async def load(session: AsyncSession, *, scale: int = 1, seed: int = 20261121) -
                              ("CLINIC_STAFF", "WHATSAPP", "WALK_IN"), past_fill=0.12, future_fill=0.05,
                              registration_fee_paise=clinic.registration_fee_paise)
     clinic_planned = plan_history(rng, clinic_plan, today=today, start_index=len(planned))
-    await _register(session, chain, patients, prefix="MIBO", paid=chain_plan.paid_registration)
-    await _register(session, clinic, clinic_patients, prefix="SUN", paid=set())
+    await _register(session, chain, patients, paid=chain_plan.paid_registration)
+    await _register(session, clinic, clinic_patients, paid=set())
     counts = await insert_history(session, planned + clinic_planned)
     await _care_relationships(session, clinic.id, clinic_planned)
     await session.flush()
@@ -202,11 +202,12 @@ async def _patients(session: AsyncSession, count: int) -> list[tuple[int, int]]:
 
 
 async def _register(session: AsyncSession, org: Organization, patients: list[tuple[int, int]], *,
-                    prefix: str, paid: set[int]) -> None:
+                    paid: set[int]) -> None:
+    """Registrations as the running system makes them (the one MRN format, ``patients.models.mrn_of``)."""
     await session.execute(insert(PatientRegistration), [
-        {"organization_id": org.id, "patient_id": patient_id, "mrn": f"{prefix}{n + 1:06d}",
+        {"organization_id": org.id, "patient_id": patient_id, "mrn": mrn_of(patient_id),
          "registration_fee_paid": patient_id in paid, "source": "DEMO"}
-        for n, (patient_id, _user) in enumerate(patients)])
+        for patient_id, _user in patients])
 
 
 async def _subscription(session: AsyncSession, clinic: Organization) -> None:

@@ -168,7 +168,7 @@ def _payment(rng: random.Random, plan: OrgHistory, patient_id: int, doctor: Doct
     online = source == "WEB_PATIENT"
     method = rng.choice(("UPI", "CARD", "NETBANKING")) if online else rng.choice(("CASH", "UPI", "CARD"))
     return {
-        "_appt": index, "organization_id": plan.organization_id, "patient_id": patient_id, "provider": "offline",
+        "_appt": index, "organization_id": plan.organization_id, "patient_id": patient_id, "provider": "OFFLINE",
         "order_id": f"order_demo{index:07d}" if online else None,
         "payment_id": f"pay_demo{index:07d}" if online else None,
         "amount_paise": doctor.fee_paise + registration, "consultation_fee_paise": doctor.fee_paise,
