@@ -26,6 +26,7 @@ class LoadResult:
     p99_ms: float
     non_2xx: int
     cpu_ms: tuple[float, float, float] | None = None  # per request: API, PostgreSQL, load generator
+    connections_opened: int = 0  # new PostgreSQL connections during the run (pool churn)
 
 
 def have_wrk() -> bool:
@@ -34,11 +35,12 @@ def have_wrk() -> bool:
 
 _LUA = """
 local paths = {%s}
+local headers = {%s}
 local i = 0
 request = function()
   i = i + 1
   if i > #paths then i = 1 end
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], headers)
 end
 """
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -51,8 +53,10 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def run_wrk(base_url: str, paths: list[str], *, seconds: int, connections: int, threads: int = 2) -> LoadResult:
-    lua = _LUA % ", ".join(f'"{p}"' for p in paths)
+def run_wrk(base_url: str, paths: list[str], *, seconds: int, connections: int, threads: int = 2,
+            headers: dict[str, str] | None = None) -> LoadResult:
+    lua = _LUA % (", ".join(f'"{p}"' for p in paths),
+                  ", ".join(f'["{k}"] = "{v}"' for k, v in (headers or {}).items()))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
     try:
@@ -72,7 +76,7 @@ def run_wrk(base_url: str, paths: list[str], *, seconds: int, connections: int, 
 
 
 async def _worker(host: str, port: int, paths: list[str], offset: int, stop_at: float, latencies: list[float],
-                  statuses: list[int]) -> None:
+                  statuses: list[int], extra: str) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     i = offset
     try:
@@ -80,7 +84,7 @@ async def _worker(host: str, port: int, paths: list[str], offset: int, stop_at: 
             path = paths[i % len(paths)]
             i += 1
             started = time.perf_counter()
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
@@ -91,7 +95,8 @@ async def _worker(host: str, port: int, paths: list[str], offset: int, stop_at: 
         writer.close()
 
 
-def run_python(base_url: str, paths: list[str], *, seconds: int, connections: int) -> LoadResult:
+def run_python(base_url: str, paths: list[str], *, seconds: int, connections: int,
+               headers: dict[str, str] | None = None) -> LoadResult:
     match = re.match(r"http://([^:/]+):(\d+)", base_url)
     host, port = match.group(1), int(match.group(2))
     latencies: list[float] = []
@@ -100,7 +105,8 @@ def run_python(base_url: str, paths: list[str], *, seconds: int, connections: in
     async def main() -> float:
         started = time.perf_counter()
         stop_at = started + seconds
-        await asyncio.gather(*(_worker(host, port, paths, n * 7, stop_at, latencies, statuses)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        await asyncio.gather(*(_worker(host, port, paths, n * 7, stop_at, latencies, statuses, extra)
                                for n in range(connections)))
         return time.perf_counter() - started
 
@@ -114,7 +120,8 @@ def run_python(base_url: str, paths: list[str], *, seconds: int, connections: in
                       pct(0.99), sum(1 for s in statuses if not 200 <= s < 300))
 
 
-def run(base_url: str, paths: list[str], *, seconds: int, connections: int, generator: str = "auto") -> LoadResult:
+def run(base_url: str, paths: list[str], *, seconds: int, connections: int, generator: str = "auto",
+        headers: dict[str, str] | None = None) -> LoadResult:
     if generator == "wrk" or (generator == "auto" and have_wrk()):
-        return run_wrk(base_url, paths, seconds=seconds, connections=connections)
-    return run_python(base_url, paths, seconds=seconds, connections=connections)
+        return run_wrk(base_url, paths, seconds=seconds, connections=connections, headers=headers)
+    return run_python(base_url, paths, seconds=seconds, connections=connections, headers=headers)

@@ -110,7 +110,10 @@ def _run_uvicorn(settings: Settings, *, host: str, port: int, workers: int, grac
     from clinicops.logging import configure_logging
 
     configure_logging()
+    # uvloop and httptools (uvicorn[standard]) and no uvicorn access log: the app logs one line per request
+    # itself (http.middleware), so uvicorn's would be a second, discarded one (docs/benchmarks.md, issue 10).
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, log_config=None,
+                            loop="uvloop", http="httptools", access_log=False,
                             timeout_graceful_shutdown=graceful, proxy_headers=False, server_header=False,
                             limit_concurrency=None, timeout_keep_alive=5)
     return serving.serve(config, workers=workers)

@@ -57,7 +57,12 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     database_url: str | None = None
     data_dir: Path = Path("./.clinicops")
-    db_pool_size: int = 10
+    # Per process. Sized so that a burst is served by kept connections: overflow connections are closed when
+    # returned, so a pool that overflows under steady load opens and closes a connection per burst
+    # (docs/benchmarks.md, issue 10). Requests beyond size + overflow wait for a connection (pool timeout).
+    db_pool_size: int = 20
+    db_pool_overflow: int = 10
+    db_pool_timeout_s: float = 10.0
     # Off: a pre-ping costs three round trips per pooled checkout with asyncpg (BEGIN; SELECT; ROLLBACK), a quarter
     # of the slot reads' throughput. Dropped connections still recover: SQLAlchemy invalidates the whole pool on
     # the first disconnect error, so after a database restart one request per process gets a 503, the next reconnect.

@@ -2,16 +2,26 @@
 
 One request or one job is one unit of work: :func:`unit_of_work` commits at the boundary, then runs the
 after-commit hooks (job enqueues) so nothing is enqueued for a change that rolled back.
+
+A unit of work for a read (``lazy_begin=True``: GET and HEAD requests) opens no transaction until it needs one.
+Its plain ``SELECT`` statements run outside a transaction, which saves the BEGIN and COMMIT round trips of a pure
+read; the first statement that writes, locks or sets anything (an audit row on a clinical read, ``FOR UPDATE``,
+an advisory lock, a savepoint) begins the transaction, and from there on it is an ordinary unit of work: committed
+at the boundary, rolled back if the request fails. Under READ COMMITTED every statement takes its own snapshot
+anyway, so a read made before the BEGIN sees what it would have seen inside it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from clinicops.config import Settings, get_settings
@@ -66,7 +76,8 @@ def get_engine() -> AsyncEngine:
         _engine = create_async_engine(
             database_url(settings),
             pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
+            max_overflow=settings.db_pool_overflow,
+            pool_timeout=settings.db_pool_timeout_s,
             pool_pre_ping=settings.db_pool_pre_ping,
             pool_recycle=1800,
             connect_args={"server_settings": {"application_name": "clinicops", "timezone": "UTC"},
@@ -82,11 +93,58 @@ def set_sessionmaker(factory: async_sessionmaker[AsyncSession] | Callable[[], As
     _sessionmaker = factory  # type: ignore[assignment]
 
 
-def new_session() -> AsyncSession:
-    if _sessionmaker is None:
-        get_engine()
-    assert _sessionmaker is not None
+def new_session(*, lazy_begin: bool = False) -> AsyncSession:
+    """A session; with ``lazy_begin`` its transaction begins at its first write (see the module docstring).
+
+    Sessions a test binds to its own connection are unchanged: they already run inside the test's transaction.
+    """
+    global _sessionmaker
+    if _sessionmaker is None:  # first use, or a test has handed back its own factory (set_sessionmaker(None))
+        _sessionmaker = async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
+    if lazy_begin and isinstance(_sessionmaker, async_sessionmaker):
+        bind = _sessionmaker.kw.get("bind")
+        if isinstance(bind, AsyncEngine):
+            return _sessionmaker(bind=_lazy_engine(bind))
     return _sessionmaker()
+
+
+_LAZY_BEGIN = "clinicops_lazy_begin"
+_PLAIN_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+# Anything in a SELECT that must run inside the transaction: a data-modifying WITH, row locks (FOR UPDATE/SHARE),
+# advisory transaction locks, settings and sequences, notifications. A false match only costs a BEGIN.
+_NEEDS_TRANSACTION = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|SHARE|LOCK|pg_advisory\w*|set_config|nextval|setval|pg_notify)\b",
+    re.IGNORECASE)
+_reads: dict[str, bool] = {}
+
+
+def _is_plain_read(statement: str) -> bool:
+    known = _reads.get(statement)
+    if known is None:
+        known = bool(_PLAIN_READ.match(statement)) and not _NEEDS_TRANSACTION.search(statement)
+        if len(_reads) < 4096:  # statements are compiled once and cached, so the set of texts is small
+            _reads[statement] = known
+    return known
+
+
+def _begin_before_write(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+    if not conn._execution_options.get(_LAZY_BEGIN):
+        return
+    driver = conn.connection.dbapi_connection
+    if driver is not None and driver.autocommit and not _is_plain_read(statement):
+        # From here on the asyncpg adapter runs a transaction: it sends BEGIN before this very statement, and
+        # the boundary's commit (or rollback) ends it. The pool restores the connection's isolation on return.
+        driver.isolation_level = "read_committed"
+
+
+def _lazy_engine(engine: AsyncEngine) -> AsyncEngine:
+    sync = engine.sync_engine
+    lazy = sync.__dict__.get("_clinicops_lazy")
+    if lazy is None:
+        event.listen(sync, "before_cursor_execute", _begin_before_write)
+        lazy = engine.execution_options(isolation_level="AUTOCOMMIT", **{_LAZY_BEGIN: True})
+        sync.__dict__["_clinicops_lazy"] = lazy
+    return lazy
 
 
 def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
@@ -113,10 +171,11 @@ def keep_changes_on_error(session: AsyncSession) -> None:
 
 
 @asynccontextmanager
-async def unit_of_work() -> AsyncIterator[AsyncSession]:
+async def unit_of_work(*, lazy_begin: bool = False) -> AsyncIterator[AsyncSession]:
+    """One transaction, committed when the block ends without error; ``lazy_begin``: begun at the first write."""
     from clinicops.errors import AppError
 
-    session = new_session()
+    session = new_session(lazy_begin=lazy_begin)
     try:
         yield session
         await session.commit()

@@ -10,16 +10,16 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
-from clinicops import __version__, db, wiring
+from clinicops import __version__, changes, db, wiring
 from clinicops.config import Environment, Settings, get_settings
 from clinicops.http import errors, openapi
 from clinicops.http.clinic import build_router as clinic_router
 from clinicops.http import hospital
-from clinicops.http.middleware import (BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware,
-                                       TimeoutMiddleware)
+from clinicops.http.middleware import EdgeMiddleware
 from clinicops.logging import configure_logging, get_logger
 
 log = get_logger("clinicops")
+GZIP_MINIMUM_BYTES = 4096
 
 
 @contextlib.asynccontextmanager
@@ -31,6 +31,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     stop = asyncio.Event()
     worker_task = None
+    # The change feed keeps this process's caches honest; until it listens they are bypassed (clinicops.changes).
+    changes.FEED.start(changes.listener_dsn(db.database_url(settings)))
     async with jobs.get_app().open_async():
         if app.state.run_worker:
             worker_task = asyncio.create_task(jobs.work_until(stop), name="inline-job-worker")
@@ -42,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             if worker_task is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(worker_task, timeout=10)
+            await changes.FEED.stop()
     await db.dispose()
     log.info("shutdown_complete", env=settings.env.value)
 
@@ -66,12 +69,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(clinic_router())
     openapi.install(app, docs=show_docs)  # after the API: its routes are matched first
 
-    # Added innermost first: the last one added wraps all the others.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_s)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
-    app.add_middleware(RequestContextMiddleware, show_internals=settings.shows_internals)
+    # Added innermost first: the last one added wraps all the others. Compression only for large answers (the
+    # schema, exports, long lists): a small JSON answer costs more CPU to compress than its bytes cost to send.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes, timeout_s=settings.request_timeout_s,
+                       hsts=settings.is_production, show_internals=settings.shows_internals)
     app.add_middleware(
         CORSMiddleware, allow_origins=settings.cors_origins, allow_origin_regex=settings.cors_origin_regex,
         allow_credentials="*" not in settings.cors_origins,

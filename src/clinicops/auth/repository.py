@@ -1,9 +1,10 @@
-"""Identity lookups used on every authenticated request (one round trip)."""
+"""Identity lookups: the access-token check (one round trip on a cache miss) and the sign-in lookups."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -18,9 +19,8 @@ SELECT u.id, u.user_type, u.organization_id, u.is_active, u.is_deleted, u.token_
        (SELECT p.id FROM patients p WHERE p.user_id = u.id) AS patient_id,
        (SELECT coalesce(json_agg(json_build_array(r.role, r.centre_id)), '[]'::json)
           FROM user_roles r WHERE r.user_id = u.id) AS roles,
-       CASE WHEN CAST(:family AS uuid) IS NULL THEN true
-            ELSE EXISTS (SELECT 1 FROM auth_sessions s WHERE s.family_id = CAST(:family AS uuid)
-                         AND s.revoked_at IS NULL AND s.expires_at > now()) END AS session_live
+       (SELECT max(s.expires_at) FROM auth_sessions s WHERE s.family_id = CAST(:family AS uuid)
+           AND s.revoked_at IS NULL) AS session_expires_at
   FROM users u WHERE u.id = :user_id
 """)
 
@@ -37,7 +37,15 @@ class IdentityRow:
     clinician_id: int | None
     patient_id: int | None
     roles: list[tuple[str, int | None]]
-    session_live: bool
+    session_family: str | None
+    session_expires_at: datetime | None  # the family's latest unrevoked expiry; None: no live session
+
+    def session_live_at(self, now: datetime) -> bool:
+        """A token without a session family names none to check; otherwise the family must be unrevoked and
+        unexpired (expiry is judged at each use, so a cached identity cannot outlive its session)."""
+        if self.session_family is None:
+            return True
+        return self.session_expires_at is not None and self.session_expires_at > now
 
 
 async def load_identity(session: AsyncSession, user_id: int, session_family: str | None) -> IdentityRow | None:
@@ -51,7 +59,8 @@ async def load_identity(session: AsyncSession, user_id: int, session_family: str
         user_id=row.id, user_type=row.user_type, organization_id=row.organization_id, is_active=row.is_active,
         is_deleted=row.is_deleted, token_version=row.token_version, full_name=row.full_name,
         clinician_id=row.clinician_id, patient_id=row.patient_id,
-        roles=[(r[0], r[1]) for r in roles], session_live=row.session_live,
+        roles=[(r[0], r[1]) for r in roles], session_family=session_family,
+        session_expires_at=row.session_expires_at,
     )
 
 

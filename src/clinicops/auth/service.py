@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.auth import otp, ratelimit, repository, sessions
 from clinicops.auth.exceptions import AccountDisabled, InvalidCredentials, WrongAccountType
+from clinicops.auth.identities import IDENTITIES, IdentityCache
 from clinicops.auth.models import User
 from clinicops.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from clinicops.auth.repository import IdentityRow
@@ -53,10 +54,18 @@ class StaffProfile:
 
 # --- the caller of a request ---
 
-async def identity(session: AsyncSession, user_id: int, session_family: str | None) -> IdentityRow | None:
-    """Who an access token names: the user, their roles, and whether the session it belongs to is still live
-    (one query per authenticated request)."""
-    return await repository.load_identity(session, user_id, session_family)
+async def identity(session: AsyncSession, user_id: int, session_family: str | None, *,
+                   cache: IdentityCache = IDENTITIES) -> IdentityRow | None:
+    """Who an access token names: the user, their roles, and the session it belongs to (judge it with
+    ``session_live_at``). From the process's cache when the change feed vouches for it, else one query."""
+    found = cache.get(user_id, session_family)
+    if found is not None:
+        return found
+    token = cache.feed.fill_token()  # before the read: a change committed meanwhile refuses the store
+    found = await repository.load_identity(session, user_id, session_family)
+    if found is not None:
+        cache.put(token, found)
+    return found
 
 
 # --- limits shared by every sign-in ---

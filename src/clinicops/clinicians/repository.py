@@ -221,39 +221,27 @@ async def affected_appointments(session: AsyncSession, organization_id: int, cli
 
 # --- public directory ---------------------------------------------------------------------------------------------
 
-def _fingerprint(alias: str) -> str:
-    # ctid and xmin change with every new row version, whatever wrote it (ORM, raw SQL, another process), and
-    # a delete changes the count; updated_at alone cannot be trusted (transaction-start time, written by hand).
-    return (f"count(*)::text || ':' || coalesce(sum(hashtext({alias}.ctid::text || {alias}.xmin::text)), 0)::text")
-
-
-_VERSION_SQL = text(f"""
-SELECT o.id, o.status, o.ctid::text || o.xmin::text
-       || '|' || (SELECT {_fingerprint('c')} FROM clinicians c WHERE c.organization_id = o.id)
-       || '|' || (SELECT {_fingerprint('u')} FROM clinicians c JOIN users u ON u.id = c.user_id
-                   WHERE c.organization_id = o.id)
-       || '|' || (SELECT {_fingerprint('ce')} FROM centres ce WHERE ce.organization_id = o.id)
-       || '|' || (SELECT {_fingerprint('r')} FROM availability_rules r WHERE r.organization_id = o.id) AS version
-  FROM organizations o
- WHERE o.id = coalesce(CAST(:org_id AS bigint), (SELECT id FROM organizations WHERE slug = :slug))
-""")
-
-
 @dataclass(frozen=True)
-class DirectoryVersion:
-    organization_id: int
+class DirectoryOrganization:
+    """The organization a directory read serves, resolved from its key (id or slug)."""
+
+    id: int
     active: bool
-    token: str
 
 
-async def directory_version(session: AsyncSession, *, organization_id: int | None,
-                            slug: str | None) -> DirectoryVersion | None:
-    """One cheap round trip: the organization (by id, else by slug) and a fingerprint of everything the directory
-    shows."""
-    row = (await session.execute(_VERSION_SQL, {"org_id": organization_id, "slug": slug})).first()
+async def directory_organization(session: AsyncSession, *, organization_id: int | None,
+                                 slug: str | None) -> DirectoryOrganization | None:
+    """The organization a directory read serves (by id, else by slug), and whether it is active."""
+    row = (await session.execute(_ORGANIZATION_SQL, {"org_id": organization_id, "slug": slug})).first()
     if row is None:
         return None
-    return DirectoryVersion(organization_id=row[0], active=row[1] == "ACTIVE", token=row[2])
+    return DirectoryOrganization(id=row[0], active=row[1] == "ACTIVE")
+
+
+_ORGANIZATION_SQL = text("""
+SELECT o.id, o.status FROM organizations o
+ WHERE o.id = coalesce(CAST(:org_id AS bigint), (SELECT id FROM organizations WHERE slug = :slug))
+""")
 
 
 _DIRECTORY_SQL = """

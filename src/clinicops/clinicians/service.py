@@ -77,16 +77,22 @@ def manages(principal: Principal | None) -> bool:
 
 async def _cached(session: AsyncSession, organization: OrganizationKey, key: tuple,
                   build: Callable[[int], Awaitable[Any]], cache: DirectoryCache) -> Any:
-    """Serve ``key`` from ``cache`` when the directory's fingerprint is unchanged, else ``build`` it. The same
-    query finds the organization and checks it is active: an inactive one has no public directory."""
-    version = await repository.directory_version(session, organization_id=organization.id, slug=organization.slug)
-    if version is None or not version.active:
+    """Serve ``key`` from ``cache`` (no query at all on a hit), else ``build`` it. An inactive organization has no
+    public directory."""
+    token = cache.feed.fill_token()  # before any read: a change committed meanwhile refuses the stores
+    found = cache.organization(organization)
+    if found is None:
+        found = await repository.directory_organization(session, organization_id=organization.id,
+                                                        slug=organization.slug)
+        if found is not None:
+            cache.put_organization(token, organization, found)
+    if found is None or not found.active:
         raise NotFound("This service is not set up yet")
-    hit = cache.get(version.organization_id, key, version.token)
+    hit = cache.get(found.id, key)
     if hit is not None:
         return hit
-    value = await build(version.organization_id)
-    cache.put(version.organization_id, key, version.token, value)
+    value = await build(found.id)
+    cache.put(token, found.id, key, value)
     return value
 
 

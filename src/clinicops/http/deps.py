@@ -22,6 +22,7 @@ from clinicops.authz.policies import Policy
 from clinicops.authz.principal import Principal, Role
 from clinicops.config import get_settings
 from clinicops.errors import Forbidden, Unauthorized
+from clinicops.kit.timezones import utcnow
 
 
 async def get_db(request: Request) -> AsyncSession:
@@ -75,7 +76,7 @@ async def _resolve(request: Request, session: AsyncSession, token: str | None) -
     except InvalidToken:
         raise Unauthorized("Invalid or expired token") from None
     identity = await auth.identity(session, claims.user_id, claims.session_family)
-    if (identity is None or not identity.is_active or identity.is_deleted or not identity.session_live
+    if (identity is None or not identity.is_active or identity.is_deleted or not identity.session_live_at(utcnow())
             or identity.token_version != claims.token_version or identity.user_type != claims.user_type):
         raise Unauthorized("Invalid or expired token")
     role_centres: dict[Role, set[int] | None] = {}

@@ -2,8 +2,8 @@
 
 Every route is also served under /api/clinicians/clinicians/... and /api/users/clinicians/... (the shipped
 clients call all three); only /api/clinicians/... is in the OpenAPI schema.
-Public reads ignore a stale token; the rendered JSON of public reads is cached per process and revalidated on every
-request (clinicians.cache).
+Public reads ignore a stale token; the rendered JSON of public reads is cached per process and dropped on every
+committed change to what it shows, announced through the change feed (clinicians.cache, clinicops.changes).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ async def _probe() -> tuple[bool, float | None]:
     """(database connected, seconds since the freshest job-worker heartbeat or None)."""
     try:
         async with asyncio.timeout(3):
-            async with db.new_session() as session:
+            async with db.new_session(lazy_begin=True) as session:  # reads only: no BEGIN/ROLLBACK
                 await session.execute(text("SELECT 1"))
                 try:
                     return True, await jobs.heartbeat_age(session)
