@@ -14,6 +14,7 @@ import time
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from clinicops import __version__, db, jobs
 from clinicops.http.hospital.schemas.operations import Health, Live, NotReady, Ready, Unhealthy
@@ -27,17 +28,22 @@ STARTED = time.monotonic()
 _UNAVAILABLE = {"Retry-After": "5"}
 
 
-async def _probe() -> tuple[bool, float | None]:
-    """(database connected, seconds since the freshest job-worker heartbeat or None)."""
+async def _probe(*, jobs_too: bool = True) -> tuple[bool, float | None]:
+    """(database connected, seconds since the freshest job-worker heartbeat or None): one statement — the
+    heartbeat query itself shows the database answers (``jobs_too=False``: ``SELECT 1``, for readiness)."""
     try:
         async with asyncio.timeout(3):
             async with db.new_session(lazy_begin=True) as session:  # reads only: no BEGIN/ROLLBACK
-                await session.execute(text("SELECT 1"))
+                if not jobs_too:
+                    await session.execute(text("SELECT 1"))
+                    return True, None
                 try:
                     return True, await jobs.heartbeat_age(session)
-                except Exception as exc:  # the job schema is missing (an unmigrated database)
+                except ProgrammingError as exc:  # the job schema is missing (an unmigrated database)
                     log.warning("health_jobs_unknown", error=type(exc).__name__)
-                    return True, None
+            async with db.new_session(lazy_begin=True) as session:
+                await session.execute(text("SELECT 1"))
+                return True, None
     except Exception as exc:  # any failure means "not connected"; the pool reconnects when it returns
         log.warning("health_database_unreachable", error=type(exc).__name__)
         return False, None
@@ -83,7 +89,7 @@ async def health() -> JSONResponse:
 
 @router.get("/health/ready", response_model=Ready, responses={503: {"model": NotReady, "description": "Not ready"}})
 async def ready() -> JSONResponse:
-    connected, _age = await _probe()
+    connected, _age = await _probe(jobs_too=False)
     report = {"status": "ready" if connected else "unavailable",
               "database": "connected" if connected else "disconnected"}
     return _report(connected, report, "The database is unavailable")
