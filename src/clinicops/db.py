@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -145,6 +145,11 @@ def _lazy_engine(engine: AsyncEngine) -> AsyncEngine:
         lazy = engine.execution_options(isolation_level="AUTOCOMMIT", **{_LAZY_BEGIN: True})
         sync.__dict__["_clinicops_lazy"] = lazy
     return lazy
+
+
+async def ping(session: AsyncSession) -> None:
+    """One round trip that shows the database answers (raises if it does not)."""
+    await session.execute(text("SELECT 1"))
 
 
 def after_commit(session: AsyncSession, hook: AfterCommit) -> None:

@@ -13,7 +13,6 @@ import time
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 from clinicops import __version__, db, jobs
@@ -35,14 +34,14 @@ async def _probe(*, jobs_too: bool = True) -> tuple[bool, float | None]:
         async with asyncio.timeout(3):
             async with db.new_session(lazy_begin=True) as session:  # reads only: no BEGIN/ROLLBACK
                 if not jobs_too:
-                    await session.execute(text("SELECT 1"))
+                    await db.ping(session)
                     return True, None
                 try:
                     return True, await jobs.heartbeat_age(session)
                 except ProgrammingError as exc:  # the job schema is missing (an unmigrated database)
                     log.warning("health_jobs_unknown", error=type(exc).__name__)
             async with db.new_session(lazy_begin=True) as session:
-                await session.execute(text("SELECT 1"))
+                await db.ping(session)
                 return True, None
     except Exception as exc:  # any failure means "not connected"; the pool reconnects when it returns
         log.warning("health_database_unreachable", error=type(exc).__name__)
