@@ -20,6 +20,7 @@ import re
 from typing import Any, get_args
 
 from fastapi import Request
+from pydantic.alias_generators import to_camel
 
 from clinicops.errors import AppError
 
@@ -41,10 +42,7 @@ _SEGMENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def camel(name: str) -> str:
     """``current_status`` -> ``currentStatus`` (a name already camelCase, or not snake_case, is kept)."""
-    if not _SEGMENT.match(name) or "_" not in name:
-        return name
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+    return to_camel(name) if _SEGMENT.match(name) and "_" in name else name
 
 
 async def render(request: Request, exc: AppError) -> tuple[str, list[dict[str, Any]] | None]:
