@@ -184,3 +184,29 @@ def listener_dsn(sqlalchemy_url: str) -> str:
 
 # The serving process's feed; tests make their own to play several processes.
 FEED = ChangeFeed()
+
+
+class Snapshots:
+    """A small per-process cache of values read from the database, emptied by any notification of ``topics``.
+
+    Usage: ``token = cache.feed.fill_token()`` before the read, ``cache.put(token, key, value)`` after it; ``get``
+    answers only while the feed is trusted. For values every process may hold whole (an organization's centres).
+    """
+
+    def __init__(self, feed: ChangeFeed, topics: Iterable[str], max_entries: int = 1024) -> None:
+        self.feed = feed
+        self.max_entries = max_entries
+        self._entries: dict[Any, Any] = {}
+        feed.subscribe(topics, lambda _topic, _key: self._entries.clear())
+
+    def get(self, key: Any) -> Any | None:
+        return self._entries.get(key) if self.feed.trusted() else None
+
+    def put(self, token: int | None, key: Any, value: Any) -> None:
+        if self.feed.may_store(token):
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # rare (more organizations than entries): start over rather than track age
+            self._entries[key] = value
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -122,3 +122,30 @@ async def test_health_reports_the_job_workers_heartbeat_and_is_503_when_it_is_st
     await _heartbeat(db, None)
     none = await client.get("/api/health")
     assert none.status_code == 503 and none.json()["jobs"] == "stopped"
+
+
+async def test_checks_arriving_together_share_one_probe_and_later_ones_probe_again(committed, engine):
+    """A monitor polling hard costs one round trip per probe, not per request; no answer is remembered."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    _factory, http = committed
+    probes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "procrastinate_workers" in statement:
+            probes.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        answers = await asyncio.gather(*(http.get("/api/health") for _ in range(20)))
+        assert len({a.status_code for a in answers}) == 1
+        assert {a.json()["database"] for a in answers} == {"connected"}
+        assert 1 <= len(probes) < 20
+        together = len(probes)
+        await http.get("/api/health")
+        await http.get("/api/health")
+        assert len(probes) == together + 2
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)

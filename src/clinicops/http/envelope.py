@@ -9,15 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+
+
+def _fallback(value: Any) -> Any:
+    """What orjson does not serialise itself (Decimal, sets, pydantic models ...) goes through FastAPI's encoder."""
+    return jsonable_encoder(value)
+
+
+class Json(JSONResponse):
+    """A JSON answer serialised by orjson (datetimes, dates, UUIDs, enums and dataclasses natively, as
+    ``isoformat``/``str`` would write them; anything else through FastAPI's encoder). Every answer of both
+    surfaces is one of these: the generic encoder's walk over each value cost more than the rest of a small read."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=_fallback, option=orjson.OPT_NON_STR_KEYS)
 
 
 def ok(data: Any = None, message: str | None = None, status_code: int = 200) -> JSONResponse:
     body: dict[str, Any] = {"success": True, "data": data}
     if message:
         body["message"] = message
-    return JSONResponse(jsonable_encoder(body), status_code=status_code)
+    return Json(body, status_code=status_code)
 
 
 def created(data: Any = None, message: str | None = None) -> JSONResponse:
@@ -37,7 +52,7 @@ def paged(items: list[Any], *, total: int, limit: int, offset: int, message: str
                                            "hasMore": offset + len(items) < total}}
     if message:
         body["message"] = message
-    return JSONResponse(jsonable_encoder(body))
+    return Json(body)
 
 
 def envelope(status_code: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinicops.errors import AppError
-from clinicops.http.envelope import envelope
+from clinicops.http.envelope import Json, envelope
 from clinicops.http.hospital import errors as hospital
 from clinicops.logging import get_logger
 
@@ -47,7 +47,7 @@ def _renderer(path: str) -> Renderer:
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=headers)
+    return Json(body, status_code=status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

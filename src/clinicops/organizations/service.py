@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicops import changes
 from clinicops.authz.principal import Principal, Role
 from clinicops.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from clinicops.kit import timezones
@@ -20,6 +21,9 @@ from clinicops.organizations.models import Centre, Organization
 # Centre fields a PUT may change; anything else in a body is never bound.
 CENTRE_FIELDS = ("name", "city", "address_line1", "address_line2", "pincode", "phone", "timezone", "is_active")
 CITY_MAX = 100  # centres.city
+# Each organization's centres (deleted ones too), in list order, per process; emptied by any committed change to a
+# centre (``changes``). Centre lists are read on every screen of the admin panel and written a few times a year.
+CENTRES = changes.Snapshots(changes.FEED, (changes.CENTRE,))
 
 
 async def get(session: AsyncSession, organization_id: int) -> Organization:
@@ -88,13 +92,23 @@ def _reads_as_staff(principal: Principal | None, organization_id: int) -> bool:
 
 async def list_centres(session: AsyncSession, principal: Principal | None, *, organization_id: int,
                        city: str | None = None, is_active: bool | None = None,
-                       include_deleted: bool = False) -> list[Centre]:
+                       include_deleted: bool = False, cache: changes.Snapshots = CENTRES) -> list[Centre]:
     """Staff see every centre of their organization (deleted ones only when asked: to restore them); anyone
-    else the active centres of the organization the surface serves."""
+    else the active centres of the organization the surface serves. Answered from ``cache`` while the change feed
+    listens (a hit sends no statement)."""
     if not _reads_as_staff(principal, organization_id):
         is_active, include_deleted = True, False
-    return await repository.list_centres(session, organization_id, city=city, is_active=is_active,
-                                         include_deleted=include_deleted)
+    every: list[Centre] | None = cache.get(organization_id)
+    if every is None:
+        token = cache.feed.fill_token()  # before the read: a change committed meanwhile refuses the store
+        every = await repository.list_centres(session, organization_id, include_deleted=True)
+        for centre in every:
+            session.expunge(centre)  # held by the process, read by many requests: never tied to this session
+        cache.put(token, organization_id, every)
+    city = city_key(city) if city else None
+    return [centre for centre in every
+            if (include_deleted or not centre.is_deleted) and (is_active is None or centre.is_active is is_active)
+            and (city is None or city_key(centre.city) == city)]
 
 
 def address_of(centre: Centre) -> str:

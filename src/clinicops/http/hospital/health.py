@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import ProgrammingError
 
 from clinicops import __version__, db, jobs
+from clinicops.http.envelope import Json
 from clinicops.http.hospital.schemas.operations import Health, Live, NotReady, Ready, Unhealthy
 from clinicops.http.responses import ERROR_RESPONSES
 from clinicops.kit.timezones import utcnow
@@ -48,6 +49,21 @@ async def _probe(*, jobs_too: bool = True) -> tuple[bool, float | None]:
         return False, None
 
 
+_in_flight: dict[tuple[asyncio.AbstractEventLoop, bool], asyncio.Task[tuple[bool, float | None]]] = {}
+
+
+async def _shared_probe(*, jobs_too: bool = True) -> tuple[bool, float | None]:
+    """:func:`_probe`, shared by the checks that arrive while one is running: a monitor polling hard costs one
+    round trip per probe, not one per request, and every answer is at most one probe old (no cached result)."""
+    loop = asyncio.get_running_loop()
+    key = (loop, jobs_too)
+    task = _in_flight.get(key)
+    if task is None:
+        task = _in_flight[key] = loop.create_task(_probe(jobs_too=jobs_too))
+        task.add_done_callback(lambda done: _in_flight.pop(key) if _in_flight.get(key) is done else None)
+    return await asyncio.shield(task)
+
+
 def _jobs_state(connected: bool, age: float | None) -> str:
     if not connected:
         return "unknown"
@@ -58,8 +74,8 @@ def _jobs_state(connected: bool, age: float | None) -> str:
 
 def _report(status_ok: bool, report: dict, message: str) -> JSONResponse:
     if status_ok:
-        return JSONResponse({"success": True, **report, "data": report})
-    return JSONResponse(
+        return Json({"success": True, **report, "data": report})
+    return Json(
         {"success": False, "message": message, **report, "data": report,
          "error": {"code": "SERVICE_UNAVAILABLE", "message": message}},
         status_code=503, headers=_UNAVAILABLE)
@@ -67,7 +83,7 @@ def _report(status_ok: bool, report: dict, message: str) -> JSONResponse:
 
 @router.get("/health", response_model=Health, responses={503: {"model": Unhealthy, "description": "Unhealthy"}})
 async def health() -> JSONResponse:
-    connected, age = await _probe()
+    connected, age = await _shared_probe()
     jobs_state = _jobs_state(connected, age)
     healthy = connected and jobs_state == "running"
     report = {
@@ -88,7 +104,7 @@ async def health() -> JSONResponse:
 
 @router.get("/health/ready", response_model=Ready, responses={503: {"model": NotReady, "description": "Not ready"}})
 async def ready() -> JSONResponse:
-    connected, _age = await _probe(jobs_too=False)
+    connected, _age = await _shared_probe(jobs_too=False)
     report = {"status": "ready" if connected else "unavailable",
               "database": "connected" if connected else "disconnected"}
     return _report(connected, report, "The database is unavailable")
@@ -96,4 +112,4 @@ async def ready() -> JSONResponse:
 
 @router.get("/health/live", response_model=Live)
 async def live() -> JSONResponse:
-    return JSONResponse({"success": True, "status": "alive", "data": {"status": "alive"}})
+    return Json({"success": True, "status": "alive", "data": {"status": "alive"}})

@@ -19,6 +19,7 @@ from clinicops.errors import ValidationFailed
 from clinicops.http.deps import get_db, require
 from clinicops.http.hospital.schemas.availability import DatedSlot, DateWithSlots, GridSlot, PublicDay, StaffDay
 from clinicops.http.openapi import declares_query, query_param
+from clinicops.http.envelope import Json
 from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.http.tenant import PublicKey, ReaderKey
@@ -89,8 +90,7 @@ def _hm(instant, tz: ZoneInfo) -> str:
 
 
 def _ok(data) -> JSONResponse:
-    # Plain JSON types only, so the generic encoder walk is not needed on these hot paths.
-    return JSONResponse({"success": True, "data": data})
+    return Json({"success": True, "data": data})
 
 
 @router.get("/booking/available-slots", response_model=Envelope[PublicDay])

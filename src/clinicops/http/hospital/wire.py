@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from clinicops.authz.principal import Role
 from clinicops.http import guards
+from clinicops.http.envelope import Json
 from clinicops.kit import phones
 
 
@@ -61,7 +61,7 @@ def listing(items: list[Any], *, total: int, limit: int, offset: int, message: s
                                            "hasMore": offset + len(items) < total}}
     if message:
         body["message"] = message
-    return JSONResponse(jsonable_encoder(body), headers={"X-Total-Count": str(total)})
+    return Json(body, headers={"X-Total-Count": str(total)})
 
 
 __all__ = ["HospitalInput", "either", "phone_field", "iso", "listing", "parse_role", "Field", "field_validator"]
