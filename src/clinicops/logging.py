@@ -99,7 +99,8 @@ def configure_logging(level: str | None = None, *, stream: Any = None, console: 
     ]
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, _scrub_processor, renderer],
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        # One write per line (message and newline together): processes sharing one log file never interleave.
+        logger_factory=structlog.WriteLoggerFactory(file=out),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=False,
     )
