@@ -75,6 +75,10 @@ def check_response(scope: dict, status: int, headers: dict[str, str], body: byte
         # only a page, a file or plain text may go without a model (and the framework's own /openapi.json)
         return f"{where}: the route declares no response_model" if is_json and route is not None else None
     if not is_json:
+        # a route may also answer a file it documents for this status (``responses={200: {"content": ...}}``)
+        documented = ((getattr(route, "responses", None) or {}).get(status) or {}).get("content") or {}
+        if headers.get("content-type", "").split(";")[0].strip() in documented:
+            return None
         return f"{where}: declares {_name(model)} but answered {headers.get('content-type')!r}"
     if headers.get("content-encoding") == "gzip":
         body = gzip.decompress(body)

@@ -45,11 +45,13 @@ def _describe_database(settings: Settings) -> str:
 
 
 async def _with_database(work):
-    """Run ``work()`` and always release the engine (each asyncio.run has its own loop)."""
-    from clinicops import db
+    """Run ``work()`` with the job app open (what it commits may enqueue jobs: the demo's invoice links and
+    messages) and always release the engine (each asyncio.run has its own loop)."""
+    from clinicops import db, jobs
 
     try:
-        return await work()
+        async with jobs.get_app().open_async():
+            return await work()
     finally:
         await db.dispose()
 
@@ -77,7 +79,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         print("Demo data is already loaded (organization 'main' exists); nothing to do.")
         return 0
     print(f"Demo data loaded: {result.summary()}")
-    print(demo.logins_text())
+    print(demo.logins_text(result.clinic_id))
     return 0
 
 
@@ -160,7 +162,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     if result.created:
         print(f"Demo data loaded: {result.summary()}")
     if result.demo_present:
-        print(demo.logins_text())
+        print(demo.logins_text(result.clinic_id))
     else:
         print("The database already held organizations, so no demo data was loaded.")
     print("Press Ctrl+C to stop.\n", flush=True)

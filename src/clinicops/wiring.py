@@ -17,6 +17,7 @@ from clinicops.analytics.models import Report  # noqa: F401
 from clinicops.appointments.models import Appointment, AppointmentEvent  # noqa: F401
 from clinicops.audit.models import AuditEvent  # noqa: F401
 from clinicops.auth.models import AuthSession, OtpRequest, RateLimitHit, User, UserRole  # noqa: F401
+from clinicops.billing.models import Invoice, PlanDay  # noqa: F401
 from clinicops.clinicians.models import AvailabilityException, AvailabilityRule, Clinician  # noqa: F401
 from clinicops.kit.idempotency import IdempotencyKey  # noqa: F401
 from clinicops.kit.models import Base
@@ -26,6 +27,7 @@ from clinicops.patients.models import CareRelationship, ClinicalNote, Patient, P
 from clinicops.payments.models import Payment, WebhookEvent  # noqa: F401
 from clinicops.queues.models import Queue  # noqa: F401
 from clinicops.visits.models import Visit  # noqa: F401
+from clinicops.privacy.models import ErasureRequest  # noqa: F401
 
 # Lifecycle effects (importing a module registers its effects).
 from clinicops.lifecycle import effects
@@ -36,6 +38,7 @@ from clinicops.video import service as video  # noqa: F401  (Meet links on confi
 # Jobs (importing a module registers its tasks on jobs.tasks).
 from clinicops.appointments import tasks as appointment_tasks  # noqa: F401
 from clinicops.auth import tasks as auth_tasks  # noqa: F401
+from clinicops.billing import tasks as billing_tasks  # noqa: F401  (also registers invoice payment links)
 from clinicops.messaging import tasks as messaging_tasks  # noqa: F401
 from clinicops.payments import tasks as payment_tasks  # noqa: F401
 from clinicops.video import tasks as video_tasks  # noqa: F401

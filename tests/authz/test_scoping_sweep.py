@@ -239,6 +239,31 @@ NOT_SWEPT = {
     ("GET", "/api/payments/offline/pay/{link_id}"): "the offline provider's own page (development)",
     ("POST", "/api/payments/offline/pay/{link_id}"): "the offline provider's own page (development)",
 }
+# The clinic surface's care records (patients, associations, visits): a clinic's ADMIN and DOCTORs only, swept
+# across two clinics with two doctors each in tests/clinic/test_care_privacy.py (reads_of / writes_to).
+_CARE_RECORDS = "clinic care records: every caller kind in tests/clinic/test_care_privacy.py"
+NOT_SWEPT |= {(method, path): _CARE_RECORDS for method, path in (
+    ("GET", "/api/v1/patients/search"), ("POST", "/api/v1/patients"), ("GET", "/api/v1/patients/{patientId}"),
+    ("PUT", "/api/v1/patients/{patientId}"), ("GET", "/api/v1/patients/{patientId}/audit"),
+    ("GET", "/api/v1/doctors/{doctorId}/patients"), ("POST", "/api/v1/doctors/{doctorId}/patients"),
+    ("GET", "/api/v1/doctors/{doctorId}/patients/{patientId}"),
+    ("PUT", "/api/v1/doctors/{doctorId}/patients/{patientId}"),
+    ("DELETE", "/api/v1/doctors/{doctorId}/patients/{patientId}"),
+    ("GET", "/api/v1/doctors/{doctorId}/patients/{patientId}/visits"),
+    ("POST", "/api/v1/doctors/{doctorId}/patients/{patientId}/visits"),
+    ("GET", "/api/v1/visits/{visitId}"), ("PUT", "/api/v1/visits/{visitId}"),
+    ("POST", "/api/v1/visits/{visitId}/diagnosis"), ("POST", "/api/v1/visits/{visitId}/prescription"),
+    ("POST", "/api/v1/visits/{visitId}/notes"))}
+
+# A patient's data rights at a clinic: its ADMIN only (a doctor 403, another clinic 404), across two clinics with two
+# doctors each in tests/clinic/test_data_rights.py.
+NOT_SWEPT |= {(method, path): "patient data rights: every caller kind in tests/clinic/test_data_rights.py"
+              for method, path in (("GET", "/api/v1/patients/{patientId}/export"),
+                                   ("POST", "/api/v1/patients/{patientId}/erasure"))}
+
+NOT_SWEPT[("POST", "/api/v1/clinics/invoices/{invoiceId}/payment-link")] = (
+    "a clinic's own subscription invoice, not a patient payment: admin only, another clinic's invoice 404, doctors "
+    "403 in tests/clinic/test_subscription.py")
 
 # A path naming one of the swept resources (either surface: /api and /api/v1).
 RESOURCE = re.compile(r"appointment|payment|patient|meet|video|visit|queue|token|booking|notes|session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.audit.models import AuditEvent
@@ -24,3 +24,14 @@ async def events(session: AsyncSession, organization_id: int, *, patient_id: int
         stmt = stmt.where(AuditEvent.outcome == outcome)
     rows = await session.execute(stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit))
     return list(rows.scalars())
+
+
+async def page(session: AsyncSession, organization_id: int, *, patient_id: int, limit: int,
+               offset: int) -> tuple[list[AuditEvent], int]:
+    """One page of a patient's audit trail in one organization, newest first, and its length."""
+    scope = (AuditEvent.organization_id == organization_id, AuditEvent.patient_id == patient_id)
+    total = (await session.execute(select(func.count()).select_from(AuditEvent).where(*scope))).scalar_one()
+    rows = await session.execute(select(AuditEvent).where(*scope)
+                                 .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+                                 .limit(limit).offset(offset))
+    return list(rows.scalars()), total

@@ -37,3 +37,17 @@ class WrongAccountType(Forbidden):
     def __init__(self, expected: str):
         who = "staff" if expected == "STAFF" else "patients"
         super().__init__(f"This sign-in is for {who} only")
+
+
+class PasswordChangeRequired(Forbidden):
+    """The user signed in with a password someone else chose; until they change it, that is all they may do."""
+
+    code = "PASSWORD_CHANGE_REQUIRED"
+    message = "Change your password first: POST /api/v1/auth/change-password"
+
+
+class NotClinicStaff(Forbidden):
+    """A signed-in user who is not an admin or doctor of a clinic (a hospital chain's staff, a patient)."""
+
+    code = "FORBIDDEN"
+    message = "This endpoint is for clinic admins and doctors"

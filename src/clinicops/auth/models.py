@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clinicops.kit.models import Base, IdMixin, TimestampMixin
 
 ROLES = ("ADMIN", "MANAGER", "CENTRE_MANAGER", "CLINICIAN", "CARE_COORDINATOR", "FRONT_DESK")
+OTP_PURPOSES = ("LOGIN", "SIGNUP", "PASSWORD_RESET", "STAFF_LOGIN", "CLINIC_REGISTRATION", "CLINIC_LOGIN",
+                "CLINIC_RESET")
+SIGN_IN_REQUEST_KINDS = ("REGISTRATION", "LOGIN", "PASSWORD_RESET")
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -39,6 +42,9 @@ class User(IdMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     is_deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     token_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Set when someone else chose the password (a new doctor's temporary one): the user may sign in, but the
+    # clinic surface refuses everything else until they change it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -82,7 +88,7 @@ class AuthSession(IdMixin, Base):
 class OtpRequest(IdMixin, Base):
     __tablename__ = "otp_requests"
     __table_args__ = (
-        CheckConstraint("purpose IN ('LOGIN', 'SIGNUP', 'PASSWORD_RESET', 'STAFF_LOGIN')", name="purpose"),
+        CheckConstraint("purpose IN " + str(OTP_PURPOSES), name="purpose"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_otp_requests_phone_purpose", "phone", "purpose", "created_at"),
     )
@@ -104,4 +110,26 @@ class RateLimitHit(IdMixin, Base):
     __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "created_at"),)
 
     key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SignInRequest(IdMixin, Base):
+    """One step-one answer of the clinic surface's two-step flows (register, login, forgot password): the id the
+    caller brings back with the code. ``user_id`` is NULL when the phone is not staff of the clinic, so the reply
+    is the same whether or not it is (the code is simply never sent)."""
+
+    __tablename__ = "sign_in_requests"
+    __table_args__ = (
+        CheckConstraint("kind IN " + str(SIGN_IN_REQUEST_KINDS), name="kind"),
+        Index("ix_sign_in_requests_phone_kind", "phone", "kind", "created_at"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("organizations.id", ondelete="CASCADE"),
+                                                 index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicops.auth.models import User
+from clinicops.auth.models import SignInRequest, User
 from clinicops.patients.models import Patient
 
 _IDENTITY_SQL = text("""
 SELECT u.id, u.user_type, u.organization_id, u.is_active, u.is_deleted, u.token_version, u.full_name,
+       u.must_change_password, u.phone,
+       (SELECT o.kind FROM organizations o WHERE o.id = u.organization_id) AS organization_kind,
        (SELECT c.id FROM clinicians c WHERE c.user_id = u.id AND NOT c.is_deleted) AS clinician_id,
        (SELECT p.id FROM patients p WHERE p.user_id = u.id) AS patient_id,
        (SELECT coalesce(json_agg(json_build_array(r.role, r.centre_id)), '[]'::json)
@@ -39,6 +41,9 @@ class IdentityRow:
     roles: list[tuple[str, int | None]]
     session_family: str | None
     session_expires_at: datetime | None  # the family's latest unrevoked expiry; None: no live session
+    must_change_password: bool = False
+    organization_kind: str | None = None  # CHAIN or CLINIC; None for patients
+    phone: str = ""
 
     def session_live_at(self, now: datetime) -> bool:
         """A token without a session family names none to check; otherwise the family must be unrevoked and
@@ -60,7 +65,8 @@ async def load_identity(session: AsyncSession, user_id: int, session_family: str
         is_deleted=row.is_deleted, token_version=row.token_version, full_name=row.full_name,
         clinician_id=row.clinician_id, patient_id=row.patient_id,
         roles=[(r[0], r[1]) for r in roles], session_family=session_family,
-        session_expires_at=row.session_expires_at,
+        session_expires_at=row.session_expires_at, must_change_password=row.must_change_password,
+        organization_kind=row.organization_kind, phone=row.phone,
     )
 
 
@@ -96,3 +102,23 @@ async def user_by_username(session: AsyncSession, username: str) -> User | None:
 
 async def patient_of_user(session: AsyncSession, user_id: int) -> Patient | None:
     return (await session.execute(select(Patient).where(Patient.user_id == user_id))).scalar_one_or_none()
+
+
+# --- the clinic surface's two-step requests ---
+
+async def add_sign_in_request(session: AsyncSession, request: SignInRequest) -> SignInRequest:
+    session.add(request)
+    await session.flush()
+    return request
+
+
+async def sign_in_request(session: AsyncSession, request_id: int, kind: str) -> SignInRequest | None:
+    """The request, locked (two verifications of one request queue up; the second finds it completed)."""
+    return (await session.execute(select(SignInRequest).where(
+        SignInRequest.id == request_id, SignInRequest.kind == kind).with_for_update())).scalar_one_or_none()
+
+
+async def newest_sign_in_request_id(session: AsyncSession, phone: str, kind: str) -> int | None:
+    return (await session.execute(select(SignInRequest.id).where(
+        SignInRequest.phone == phone, SignInRequest.kind == kind)
+        .order_by(SignInRequest.created_at.desc(), SignInRequest.id.desc()).limit(1))).scalar_one_or_none()

@@ -24,6 +24,7 @@ from clinicops.auth import tokens
 from clinicops.auth.exceptions import InvalidRefreshToken, WrongAccountType
 from clinicops.auth.models import AuthSession, User
 from clinicops.auth.repository import IdentityRow, load_identity
+from clinicops.authz import clinic_roles
 from clinicops.config import get_settings
 from clinicops.db import keep_changes_on_error
 from clinicops.kit.timezones import utcnow
@@ -47,11 +48,19 @@ class Tokens:
     identity: IdentityRow  # the signed-in user as the access token describes them (roles, clinician id)
 
 
-def subject_of(identity: IdentityRow) -> tokens.Subject:
-    """Who the access token says the user is (the database stays the authority on each request)."""
-    return tokens.Subject(roles=sorted({name for name, _ in identity.roles}),
-                          organization_id=identity.organization_id, clinician_id=identity.clinician_id,
-                          patient_id=identity.patient_id)
+def subject_of(identity: IdentityRow, surface: str = HOSPITAL) -> tokens.Subject:
+    """Who the access token says the user is (the database stays the authority on each request); a clinic
+    session's token also says it as section 3.2 of the clinic guide does."""
+    roles = sorted({name for name, _ in identity.roles})
+    clinic = None
+    if surface == CLINIC and identity.organization_id is not None:
+        role = clinic_roles.clinic_role(roles)
+        clinic = tokens.ClinicSubject(
+            user_id=identity.user_id, clinic_id=identity.organization_id, role=role, doctor_id=identity.clinician_id,
+            whatsapp_number=identity.phone, permissions=clinic_roles.permissions(role),
+            patient_access_scope=clinic_roles.patient_access_scope(role))
+    return tokens.Subject(roles=roles, organization_id=identity.organization_id,
+                          clinician_id=identity.clinician_id, patient_id=identity.patient_id, clinic=clinic)
 
 
 async def _live_identity(session: AsyncSession, user_id: int, user_type: str | None) -> IdentityRow:
@@ -63,10 +72,10 @@ async def _live_identity(session: AsyncSession, user_id: int, user_type: str | N
     return identity
 
 
-def _access_token(identity: IdentityRow, family_id: str) -> tuple[str, datetime]:
+def _access_token(identity: IdentityRow, family_id: str, surface: str) -> tuple[str, datetime]:
     return tokens.issue_access_token(get_settings(), user_id=identity.user_id, user_type=identity.user_type,
                                      token_version=identity.token_version, session_family=family_id,
-                                     subject=subject_of(identity))
+                                     subject=subject_of(identity, surface))
 
 
 async def _new_row(session: AsyncSession, *, user_id: int, family_id: str, expires_at: datetime, policy: str,
@@ -90,7 +99,7 @@ async def start(session: AsyncSession, user: User, *, policy: str, surface: str,
     refresh = await _new_row(session, user_id=user.id, family_id=family_id, expires_at=expires_at, policy=policy,
                              surface=surface, parent_id=None, user_agent=user_agent, ip=ip)
     identity = await _live_identity(session, user.id, None)
-    access, access_expires_at = _access_token(identity, family_id)
+    access, access_expires_at = _access_token(identity, family_id, surface)
     return Tokens(access, access_expires_at, refresh, expires_at, family_id, identity)
 
 
@@ -131,7 +140,7 @@ async def refresh(session: AsyncSession, refresh_token: str, *, surface: str, us
                                      ip=ip)
     else:
         new_refresh = None
-    access, access_expires_at = _access_token(identity, family_id)
+    access, access_expires_at = _access_token(identity, family_id, surface)
     return Tokens(access, access_expires_at, new_refresh, row.expires_at, family_id, identity)
 
 

@@ -39,10 +39,42 @@ class ClaimNames:
 
 # The names hospital-api-reference.md documents for the token ("Payload used by the admin panel: userId,
 # userType, roles, clinicianId"), which the sign-in tests hold it to; the shipped front ends do not decode the
-# token today, but the chain's documents promise these names, so they stay. The clinic guide documents another
-# payload (section 3.2); it becomes a second ClaimNames when that surface signs users in.
+# token today, but the chain's documents promise these names, so they stay. Every access token carries them.
 CLAIMS = ClaimNames(user_id="userId", user_type="userType", roles="roles", organization_id="organizationId",
                     clinician_id="clinicianId", patient_id="patientId")
+
+
+@dataclass(frozen=True)
+class ClinicClaimNames:
+    user_id: str
+    clinic_id: str
+    whatsapp_number: str
+    doctor_id: str
+    role: str
+    permissions: str
+    patient_access_scope: str
+
+
+# A clinic session's token adds the payload of the clinic guide (section 3.2), under its names and with ids
+# spelled as that surface spells them ("usr_3", "clinic_12", "doc_7"; tests/clinic/test_sign_in.py holds the
+# prefixes to the surface's).
+CLINIC_CLAIMS = ClinicClaimNames(user_id="user_id", clinic_id="clinic_id", whatsapp_number="whatsapp_number",
+                                 doctor_id="doctor_id", role="role", permissions="permissions",
+                                 patient_access_scope="patient_access_scope")
+CLINIC_ID_PREFIXES = {"user": "usr", "clinic": "clinic", "doctor": "doc"}
+
+
+@dataclass(frozen=True)
+class ClinicSubject:
+    """What a clinic session's access token says of its user (section 3.2)."""
+
+    user_id: int
+    clinic_id: int
+    role: str  # ADMIN or DOCTOR
+    doctor_id: int | None
+    whatsapp_number: str
+    permissions: tuple[str, ...]
+    patient_access_scope: str  # CLINIC_ALL or DOCTOR_OWN
 
 
 @dataclass(frozen=True)
@@ -53,6 +85,7 @@ class Subject:
     organization_id: int | None
     clinician_id: int | None = None
     patient_id: int | None = None
+    clinic: ClinicSubject | None = None  # a clinic session's user
 
 
 @dataclass(frozen=True)
@@ -89,7 +122,22 @@ def _described(subject: Subject | None) -> dict[str, Any]:
         claims[CLAIMS.clinician_id] = subject.clinician_id
     if subject.patient_id is not None:
         claims[CLAIMS.patient_id] = subject.patient_id
+    if subject.clinic is not None:
+        claims.update(_clinic_claims(subject.clinic))
     return claims
+
+
+def _clinic_claims(clinic: ClinicSubject) -> dict[str, Any]:
+    names, prefix = CLINIC_CLAIMS, CLINIC_ID_PREFIXES
+    return {
+        names.user_id: f"{prefix['user']}_{clinic.user_id}",
+        names.clinic_id: f"{prefix['clinic']}_{clinic.clinic_id}",
+        names.whatsapp_number: clinic.whatsapp_number,
+        names.doctor_id: f"{prefix['doctor']}_{clinic.doctor_id}" if clinic.doctor_id is not None else None,
+        names.role: clinic.role,
+        names.permissions: list(clinic.permissions),
+        names.patient_access_scope: clinic.patient_access_scope,
+    }
 
 
 def issue_access_token(settings: Settings, *, user_id: int, user_type: str, token_version: int,

@@ -31,6 +31,8 @@ class Principal:
     patient_id: int | None = None
     full_name: str = ""
     session_family: str | None = None
+    organization_kind: str | None = None  # CHAIN (a hospital chain) or CLINIC; None for patients
+    must_change_password: bool = False
 
     @property
     def is_staff(self) -> bool:

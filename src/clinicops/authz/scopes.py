@@ -12,7 +12,16 @@ For staff, one rule runs through every resource:
   or a care relationship: the clinic surface's "a doctor sees only their own patients");
 - a clinician who also holds a desk role sees the union: their own everywhere, and their desk centres.
 A payment, a Meet link, a visit or a queue token is visible exactly when its appointment is; the rows that have
-no appointment follow the patient (payments) or their own clinician (visits, queues).
+no appointment follow the patient (payments) or their own clinician (visits, queues), and org-wide staff see all
+of their organization's visits.
+
+The clinic surface's care records (a clinic is an organization with one centre, its DOCTOR a lone clinician):
+- ``patient_records``: an organization's own record of a patient (its registration), for its staff; a doctor only
+  their own patients';
+- ``care_relationships``: a doctor-patient association, for org-wide staff and its own doctor;
+- ``doctor_records``: whose patient lists and visits a caller may open: org-wide staff any doctor of their
+  organization, a doctor only their own;
+- ``visit_notes``: a private note on a visit only for its author and the organization's ADMIN.
 """
 
 from __future__ import annotations
@@ -24,13 +33,22 @@ from sqlalchemy.orm import aliased
 
 from clinicops.appointments.models import Appointment
 from clinicops.authz.patient_scope import PatientScope
-from clinicops.authz.principal import Principal
-from clinicops.patients.models import CareRelationship, Patient, PatientRegistration
+from clinicops.authz.principal import Principal, Role
+from clinicops.clinicians.models import Clinician
+from clinicops.patients.models import CareRelationship, ClinicalNote, Patient, PatientRegistration
 from clinicops.payments.models import Payment
 from clinicops.queues.models import Queue
 from clinicops.visits.models import Visit
 
 Subject = Principal | PatientScope
+
+# The subqueries' own tables: aliases, so a statement using a rule never correlates them with its own tables. Made
+# once: a fresh alias per call would redo SQLAlchemy's column adaptation on every request.
+_READABLE = aliased(Appointment, name="scope_appointment")
+_REGISTRATION = aliased(PatientRegistration, name="scope_registration")
+_SEEN = aliased(Appointment, name="scope_seen")
+_CARE = aliased(CareRelationship, name="scope_care")
+_DESK_CLINICIAN = aliased(Clinician, name="scope_clinician")
 
 
 def _staff_org(subject: Subject) -> int | None:
@@ -66,7 +84,7 @@ def appointments(subject: Subject, model: Any = Appointment) -> ColumnElement[bo
 
 def _appointment_readable(subject: Subject, appointment_id: ColumnElement) -> ColumnElement[bool]:
     """EXISTS: the appointment ``appointment_id`` (a column of the outer row) is one ``subject`` may read."""
-    appointment = aliased(Appointment)
+    appointment = _READABLE
     return (select(appointment.id).where(appointment.id == appointment_id, appointments(subject, appointment))
             .correlate_except(appointment).exists())
 
@@ -94,7 +112,7 @@ def patient_ids(subject: Subject) -> Select:
     active care, a patient themselves (if registered with the organization their request acts in).
 
     Its tables are aliases, so the statement it is used in never correlates them with its own."""
-    registration = aliased(PatientRegistration)
+    registration = _REGISTRATION
     if isinstance(subject, PatientScope):
         return select(registration.patient_id).where(registration.patient_id == subject.patient_id,
                                                      registration.organization_id == subject.organization_id)
@@ -107,7 +125,7 @@ def patient_ids(subject: Subject) -> Select:
     own = subject.own_clinician_id
     if own is None:
         return select(registration.patient_id).where(false())
-    appointment, care = aliased(Appointment), aliased(CareRelationship)
+    appointment, care = _SEEN, _CARE
     return union(
         select(appointment.patient_id).where(appointment.organization_id == org, appointment.clinician_id == own),
         select(care.patient_id).where(care.organization_id == org, care.clinician_id == own, care.status == "ACTIVE"))
@@ -131,16 +149,74 @@ def payments(subject: Subject) -> ColumnElement[bool]:
 
 
 def visits(subject: Subject) -> ColumnElement[bool]:
-    """A visit record is seen with its appointment; one without an appointment by its own clinician only.
-    (Private notes inside a visit are for their author: a rendering rule, not a row rule.)"""
+    """A visit record is seen with its appointment; one without an appointment (a clinic's visit, recorded
+    directly) by its own clinician and org-wide staff. Its private notes have their own rule: ``visit_notes``."""
     if isinstance(subject, PatientScope):
         return and_(*subject.of(Visit))
     org = _staff_org(subject)
     if org is None:
         return false()
+    if subject.centre_scope() is None:
+        return Visit.organization_id == org
     own = subject.own_clinician_id
     mine = Visit.clinician_id == own if own is not None else false()
     return and_(Visit.organization_id == org, or_(_appointment_readable(subject, Visit.appointment_id), mine))
+
+
+def visit_notes(subject: Subject, model: Any = ClinicalNote) -> ColumnElement[bool]:
+    """The notes on a visit ``subject`` may read, once they may read the visit: a private note only its author
+    and their organization's ADMIN (not a manager, not another doctor, never a patient)."""
+    org = _staff_org(subject)
+    if org is None or isinstance(subject, PatientScope):
+        return false()
+    admin = true() if subject.has(Role.ADMIN) else false()
+    return and_(model.organization_id == org, model.visit_id.is_not(None),
+                or_(model.is_private.is_(False), model.author_user_id == subject.user_id, admin))
+
+
+def patient_records(subject: Subject, model: Any = PatientRegistration) -> ColumnElement[bool]:
+    """The organization's records of patients (its registrations, holding what it recorded about each person)
+    ``subject`` may read: desk roles their organization's, a clinician their own patients' (``patient_ids``)."""
+    if isinstance(subject, PatientScope):
+        return and_(model.patient_id == subject.patient_id, model.organization_id == subject.organization_id)
+    org = _staff_org(subject)
+    if org is None:
+        return false()
+    centres = subject.centre_scope()
+    if centres is None or centres:
+        return model.organization_id == org
+    return and_(model.organization_id == org, model.patient_id.in_(patient_ids(subject)))
+
+
+def _clinician_at_desk(principal: Principal, clinician_id: ColumnElement) -> ColumnElement[bool]:
+    """The clinician is the principal's own, or (for desk roles) works mainly at one of their centres."""
+    centres = principal.centre_scope()
+    if centres is None:
+        return true()
+    parts: list[ColumnElement[bool]] = []
+    if centres:
+        desk = _DESK_CLINICIAN
+        parts.append(clinician_id.in_(select(desk.id).where(desk.primary_centre_id.in_(sorted(centres)))))
+    if principal.own_clinician_id is not None:
+        parts.append(clinician_id == principal.own_clinician_id)
+    return or_(*parts) if parts else false()
+
+
+def doctor_records(subject: Subject, model: Any = Clinician) -> ColumnElement[bool]:
+    """The clinicians whose patient lists, associations and visits ``subject`` may open (a condition on
+    ``Clinician``): org-wide staff every one of their organization, a clinician themselves."""
+    org = _staff_org(subject)
+    if org is None:
+        return false()
+    return and_(model.organization_id == org, _clinician_at_desk(subject, model.id))
+
+
+def care_relationships(subject: Subject, model: Any = CareRelationship) -> ColumnElement[bool]:
+    """Doctor-patient associations: org-wide staff their organization's, a clinician their own."""
+    org = _staff_org(subject)
+    if org is None:
+        return false()
+    return and_(model.organization_id == org, _clinician_at_desk(subject, model.clinician_id))
 
 
 def queues(subject: Subject) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, SmallInteger,
                         String, Text, Time, func, text)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinicops.kit.models import Base, IdMixin, OrgMixin, TimestampMixin
@@ -18,6 +18,11 @@ class Clinician(IdMixin, TimestampMixin, OrgMixin, Base):
         CheckConstraint("consultation_fee_paise >= 0 AND advance_amount_paise >= 0", name="money"),
         CheckConstraint("default_duration_minutes BETWEEN 5 AND 480", name="duration"),
         CheckConstraint("daily_token_limit IS NULL OR daily_token_limit > 0", name="token_limit"),
+        CheckConstraint("work_start_time IS NULL OR work_end_time IS NULL OR work_start_time < work_end_time",
+                        name="work_hours"),
+        CheckConstraint("(lunch_start_time IS NULL) = (lunch_end_time IS NULL) AND "
+                        "(lunch_start_time IS NULL OR lunch_start_time < lunch_end_time)", name="lunch"),
+        CheckConstraint("working_days <@ ARRAY[0, 1, 2, 3, 4, 5, 6]::smallint[]", name="working_days"),
     )
 
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="RESTRICT"), unique=True)
@@ -37,6 +42,15 @@ class Clinician(IdMixin, TimestampMixin, OrgMixin, Base):
     bio: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     is_deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The clinic surface's weekly hours, as the clinic set them (wall clock in the centre's zone); the
+    # availability rules are generated from them (clinicians/working_hours.py). Unset for a chain's clinicians,
+    # whose rules are edited one by one.
+    working_days: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), server_default=text("'{}'::smallint[]"))
+    work_start_time: Mapped[time | None] = mapped_column(Time)
+    work_end_time: Mapped[time | None] = mapped_column(Time)
+    lunch_start_time: Mapped[time | None] = mapped_column(Time)
+    lunch_end_time: Mapped[time | None] = mapped_column(Time)
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AvailabilityRule(IdMixin, TimestampMixin, OrgMixin, Base):

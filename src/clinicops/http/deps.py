@@ -91,6 +91,7 @@ async def _resolve(request: Request, session: AsyncSession, token: str | None) -
         roles=frozenset(role_centres), clinician_id=identity.clinician_id, patient_id=identity.patient_id,
         role_centres={r: (frozenset(c) if c is not None else None) for r, c in role_centres.items()},
         full_name=identity.full_name, session_family=claims.session_family,
+        organization_kind=identity.organization_kind, must_change_password=identity.must_change_password,
     )
     request.state.principal = principal
     return principal

@@ -2,7 +2,7 @@
 
 An application error is worded by the surface that was called (``SURFACES``): the core names domain fields and
 snake_case detail keys, and each surface renders them in its own names (``http/hospital/errors.py``). A path of
-no surface (none yet for ``/api/v1``) gets the core's own words.
+no surface gets the core's own words.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinicops.errors import AppError
+from clinicops.http.clinic import errors as clinic
 from clinicops.http.envelope import Json, envelope
 from clinicops.http.hospital import errors as hospital
 from clinicops.logging import get_logger
@@ -39,7 +40,7 @@ async def _core_words(_request: Request, exc: AppError) -> tuple[str, list[dict[
 
 
 # (path prefix, renderer), most specific first
-SURFACES: tuple[tuple[str, Renderer], ...] = (("/api/v1/", _core_words), ("/api/", hospital.render))
+SURFACES: tuple[tuple[str, Renderer], ...] = (("/api/v1/", clinic.render), ("/api/", hospital.render))
 
 
 def _renderer(path: str) -> Renderer:

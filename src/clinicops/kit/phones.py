@@ -58,3 +58,12 @@ def mask(value: str) -> str:
     prefix = "+91" if digits.startswith("91") and len(digits) == 12 else ""
     body = digits[2:] if prefix else digits
     return f"{prefix}{'*' * (len(body) - 4)}{body[-4:]}"
+
+
+def partly_masked(e164: str) -> str:
+    """``+91987****210``: what a reply may show of a number (the clinic guide's ``maskedNumber``): the country
+    code, the first and last three digits of the national number, stars between."""
+    if not e164.startswith("+91") or len(e164) != 13:
+        return mask(e164)
+    national = e164[3:]
+    return f"+91{national[:3]}{'*' * (len(national) - 6)}{national[-3:]}"

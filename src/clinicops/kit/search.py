@@ -11,3 +11,9 @@ def contains_pattern(term: str, *, lower: bool = False) -> str:
     text = term.lower() if lower else term
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def prefix_pattern(term: str, *, lower: bool = False) -> str:
+    """A LIKE pattern matching what starts with ``term`` (index-friendly with ``text_pattern_ops``), its own
+    ``%``, ``_`` and ``\\`` taken literally."""
+    return contains_pattern(term, lower=lower)[1:]

@@ -45,10 +45,20 @@ TEMPLATES: dict[str, str] = {
                           "will be refunded to you; our team will contact you to book another time.",
     "slot_blocked": "Hello {patient}, your appointment with {clinician} on {when}, {place}, cannot go ahead "
                     "as planned. Our team will contact you to reschedule.",
+    "clinic_doctor_welcome": "Welcome to {clinic}! Your login details: Clinic ID: {clinic_id}, WhatsApp: {phone}, "
+                             "Temp Password: {password}. Please change password on first login.",
+    "clinic_doctor_number_changed": "{doctor}, the WhatsApp number you sign in to {clinic} with is now {phone}. "
+                                    "If you did not ask for this, tell your clinic admin.",
+    "clinic_invoice": "{clinic}: your subscription invoice for {period} is Rs. {amount} ({doctors}). Please pay "
+                      "by {due} to keep your clinic fully working: {link}",
+    "clinic_read_only": "{clinic}: your invoice of Rs. {amount} was due on {due} and is unpaid, so your clinic is "
+                        "read-only: every record can still be seen, nothing can be changed. Pay to restore it: {link}",
+    "clinic_invoice_paid": "{clinic}: we have received Rs. {amount} for your invoice for {period}. Thank you.",
 }
 
 # Parameters whose values never appear in a history view or a log (the text keeps a placeholder).
-SECRET_PARAMS: dict[str, frozenset[str]] = {"otp": frozenset({"otp"})}
+SECRET_PARAMS: dict[str, frozenset[str]] = {"otp": frozenset({"otp"}),
+                                            "clinic_doctor_welcome": frozenset({"password"})}
 
 
 class UnknownTemplate(KeyError):

@@ -2,18 +2,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Integer, String, Text, text
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Integer, SmallInteger, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinicops.kit.models import Base, IdMixin, OrgMixin, TimestampMixin
 
 
+# PENDING: a clinic registered but not yet verified by its admin's code (issue 11).
+ORGANIZATION_STATUSES = ("PENDING", "ACTIVE", "SUSPENDED", "CLOSED")
+ALL_WEEKDAYS = [0, 1, 2, 3, 4, 5, 6]
+
+
 class Organization(IdMixin, TimestampMixin, Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint("kind IN ('CHAIN', 'CLINIC')", name="kind"),
-        CheckConstraint("status IN ('ACTIVE', 'SUSPENDED', 'CLOSED')", name="status"),
+        CheckConstraint("status IN " + str(ORGANIZATION_STATUSES), name="status"),
+        CheckConstraint("working_days <@ ARRAY[0, 1, 2, 3, 4, 5, 6]::smallint[]", name="working_days"),
         CheckConstraint("registration_fee_paise >= 0", name="registration_fee"),
         CheckConstraint("free_cancellation_hours >= 0", name="free_cancellation_hours"),
         CheckConstraint("array_to_string(cities, ',') = lower(array_to_string(cities, ','))", name="cities_lower"),
@@ -36,6 +43,9 @@ class Organization(IdMixin, TimestampMixin, Base):
     registration_fee_paise: Mapped[int] = mapped_column(BigInteger, server_default="0")
     # A patient may cancel online, the consultation fee refunded, up to this many hours before the start.
     free_cancellation_hours: Mapped[int] = mapped_column(Integer, server_default="24")
+    # The days it is open, 0 = Sunday .. 6 = Saturday (as availability rules count them).
+    working_days: Mapped[list[int]] = mapped_column(
+        ARRAY(SmallInteger), server_default=text("'{0,1,2,3,4,5,6}'::smallint[]"))
 
 
 class Centre(IdMixin, TimestampMixin, OrgMixin, Base):
@@ -60,6 +70,7 @@ class Subscription(IdMixin, TimestampMixin, OrgMixin, Base):
         CheckConstraint("billing_cycle IN ('MONTHLY', 'QUARTERLY', 'YEARLY')", name="cycle"),
         CheckConstraint("status IN ('TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELLED', 'EXPIRED')", name="status"),
         CheckConstraint("price_per_doctor_paise >= 0 AND max_doctors > 0", name="amounts"),
+        UniqueConstraint("organization_id", name="uq_subscriptions_organization"),  # one per clinic
     )
 
     plan: Mapped[str] = mapped_column(String(20))

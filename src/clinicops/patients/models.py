@@ -39,6 +39,8 @@ class Patient(IdMixin, TimestampMixin, Base):
             "gender IS NULL OR gender IN ('MALE', 'FEMALE', 'NON_BINARY', 'PREFER_NOT_TO_SAY', 'OTHER')",
             name="gender"),
         Index("ix_patients_full_name_lower", text("lower(full_name)")),
+        # The clinic's patient search by phone prefix (phone LIKE '+9199%'), whatever the database's collation.
+        Index("ix_patients_phone_prefix", "phone", postgresql_ops={"phone": "text_pattern_ops"}),
     )
 
     user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="SET NULL"), unique=True)
@@ -61,12 +63,21 @@ class Patient(IdMixin, TimestampMixin, Base):
 
 
 class PatientRegistration(IdMixin, OrgMixin, Base):
-    """A patient known to an organization, with its medical record number."""
+    """A patient known to an organization, with its medical record number.
+
+    On the clinic surface it also holds the patient's profile *as this organization recorded it* (name, birth
+    date, allergies, ...): the person is one row per phone across organizations, but what one clinic wrote about
+    them is never shown to another (spec 9.3), so these fields live here, per organization, not on ``patients``.
+    """
 
     __tablename__ = "patient_registrations"
     __table_args__ = (
         UniqueConstraint("organization_id", "patient_id", name="uq_patient_registrations_org_patient"),
         UniqueConstraint("organization_id", "mrn", name="uq_patient_registrations_org_mrn"),
+        CheckConstraint(
+            "gender IS NULL OR gender IN ('MALE', 'FEMALE', 'NON_BINARY', 'PREFER_NOT_TO_SAY', 'OTHER')",
+            name="gender"),
+        CheckConstraint("age IS NULL OR age BETWEEN 0 AND 150", name="age"),
     )
 
     patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), index=True)
@@ -75,6 +86,25 @@ class PatientRegistration(IdMixin, OrgMixin, Base):
     registration_fee_paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+    # The organization's own record of the person (clinic surface; see the class docstring).
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    age: Mapped[int | None] = mapped_column(Integer)
+    gender: Mapped[str | None] = mapped_column(String(20))
+    blood_group: Mapped[str | None] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(Text)
+    emergency_contact: Mapped[str | None] = mapped_column(String(20))
+    allergies: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    chronic_conditions: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    current_medications: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+
+
+# The clinic's patient search by name prefix (lower(full_name) LIKE 'ami%') within one organization.
+Index("ix_patient_registrations_org_name_prefix", PatientRegistration.organization_id,
+      func.lower(PatientRegistration.full_name).label("full_name_lower"),
+      postgresql_ops={"full_name_lower": "text_pattern_ops"})
 
 
 class CareRelationship(IdMixin, TimestampMixin, OrgMixin, Base):
@@ -97,11 +127,21 @@ class CareRelationship(IdMixin, TimestampMixin, OrgMixin, Base):
 
 
 class ClinicalNote(IdMixin, OrgMixin, Base):
+    """A note on a patient; ``visit_id`` set: a note on one visit (the clinic surface's private notes)."""
+
     __tablename__ = "clinical_notes"
 
     patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), index=True)
     author_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="RESTRICT"))
     clinician_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("clinicians.id", ondelete="SET NULL"))
+    visit_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("visits.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)
     is_private: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# A doctor's active patients (migration 0008): index-only for the count of a doctor's list, the doctor's
+# patient scope (authz.scopes.patient_ids) and the list's page in its order (bench/clinic_search.py).
+Index("ix_care_relationships_doctor_active", CareRelationship.clinician_id, CareRelationship.since.desc(),
+      CareRelationship.id.desc(), postgresql_include=["patient_id", "organization_id"],
+      postgresql_where=text("status = 'ACTIVE'"))

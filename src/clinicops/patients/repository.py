@@ -125,6 +125,7 @@ async def notes_of(session: AsyncSession, principal: Principal, patient_id: int)
     stmt = (select(ClinicalNote, User.full_name.label("author_name"))
             .join(User, User.id == ClinicalNote.author_user_id)
             .where(ClinicalNote.organization_id == principal.organization_id, ClinicalNote.patient_id == patient_id,
+                   ClinicalNote.visit_id.is_(None),  # a visit's notes are read with the visit (visits/)
                    or_(ClinicalNote.is_private.is_(False), ClinicalNote.author_user_id == principal.user_id))
             .order_by(ClinicalNote.created_at.desc(), ClinicalNote.id.desc()))
     rows = await session.execute(stmt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +22,26 @@ from clinicops.logging import get_logger
 from clinicops.payments import links, refunds, repository, settlement
 from clinicops.payments.exceptions import InvalidSignature
 from clinicops.payments.models import Payment, WebhookEvent
-from clinicops.payments.providers.base import link_from, payment_from, webhook_signature_valid
+from clinicops.payments.providers.base import (PaymentLink, ProviderPayment, link_from, payment_from,
+                                               webhook_signature_valid)
 
 log = get_logger("clinicops.payments.webhooks")
 PROVIDER = "RAZORPAY"
+
+# A payment link that is not a patient's payment (a clinic's subscription invoice) is applied by the domain that
+# made it: it registers the prefix of the links' reference ids, so payments imports none of those domains.
+# The handler gets the event kind, the link and its payment (if any); it returns why it did not apply, or None.
+LinkOwner = Callable[[AsyncSession, str, PaymentLink, ProviderPayment | None], Awaitable[str | None]]
+_link_owners: dict[str, LinkOwner] = {}
+
+
+def link_owner(reference_prefix: str) -> Callable[[LinkOwner], LinkOwner]:
+    """Register the handler of payment-link events whose reference id starts with ``reference_prefix``."""
+    def register(handler: LinkOwner) -> LinkOwner:
+        _link_owners[reference_prefix] = handler
+        return handler
+
+    return register
 
 
 async def receive(session: AsyncSession, *, raw_body: bytes, signature: str | None,
@@ -109,6 +126,11 @@ async def _apply_link_event(session: AsyncSession, kind: str, payload: dict[str,
     entity = _entity(payload, "payment_link")
     if entity is None:
         return "no payment_link entity"
+    owner = next((handler for prefix, handler in _link_owners.items()
+                  if str(entity.get("reference_id") or "").startswith(prefix)), None)
+    if owner is not None:
+        paid_entity = _entity(payload, "payment")
+        return await owner(session, kind, link_from(entity), payment_from(paid_entity) if paid_entity else None)
     found = await repository.by_link_id(session, str(entity.get("id")))
     if found is None:
         return f"no payment for link {entity.get('id')}"

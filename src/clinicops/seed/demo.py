@@ -21,9 +21,10 @@ from clinicops.clinicians.models import AvailabilityRule, Clinician
 from clinicops.kit import phones
 from clinicops.kit.timezones import today_in, zone
 from clinicops.lifecycle import AppointmentStatus
-from clinicops.organizations.models import Centre, Organization, Subscription
+from clinicops.organizations.models import Centre, Organization
 from clinicops.patients.models import CareRelationship, Patient, PatientRegistration, mrn_of
 from clinicops.seed import catalog
+from clinicops.seed import clinic as clinic_seed
 from clinicops.seed.catalog import ClinicianSeed, StaffSeed
 from clinicops.seed.history import Doctor, OrgHistory, Rule, insert_history, plan_history
 
@@ -36,6 +37,7 @@ class SeedResult:
     created: bool
     demo_present: bool
     counts: dict[str, int] = field(default_factory=dict)
+    clinic_id: int | None = None  # the demo clinic's organization (its clinicId on /api/v1 is clinic_<id>)
 
     def summary(self) -> str:
         return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in self.counts.items())
@@ -47,13 +49,19 @@ async def demo_present(session: AsyncSession) -> bool:
     return found == 2
 
 
+async def _clinic_id(session: AsyncSession) -> int | None:
+    return await session.scalar(select(Organization.id).where(Organization.slug == catalog.CLINIC_SLUG))
+
+
 async def seed_if_empty() -> SeedResult:
     """What ``clinicops dev`` does: load the demo only into a database without organizations."""
     async with db.unit_of_work() as session:
         if await session.scalar(select(func.count()).select_from(Organization)):
-            return SeedResult(created=False, demo_present=await demo_present(session))
+            return SeedResult(created=False, demo_present=await demo_present(session),
+                              clinic_id=await _clinic_id(session))
         counts = await load(session, scale=1)
-    return SeedResult(created=True, demo_present=True, counts=counts)
+        clinic_id = await _clinic_id(session)
+    return SeedResult(created=True, demo_present=True, counts=counts, clinic_id=clinic_id)
 
 
 async def seed_demo(*, scale: int = 1) -> SeedResult:
@@ -61,9 +69,11 @@ async def seed_demo(*, scale: int = 1) -> SeedResult:
         exists = await session.scalar(select(func.count()).select_from(Organization).where(
             Organization.slug == catalog.CHAIN_SLUG))
         if exists:
-            return SeedResult(created=False, demo_present=await demo_present(session))
+            return SeedResult(created=False, demo_present=await demo_present(session),
+                              clinic_id=await _clinic_id(session))
         counts = await load(session, scale=scale)
-    return SeedResult(created=True, demo_present=True, counts=counts)
+        clinic_id = await _clinic_id(session)
+    return SeedResult(created=True, demo_present=True, counts=counts, clinic_id=clinic_id)
 
 
 async def load(session: AsyncSession, *, scale: int = 1, seed: int = 20261121) -> dict[str, int]:
@@ -78,7 +88,9 @@ async def load(session: AsyncSession, *, scale: int = 1, seed: int = 20261121) -
     clinic_admin = await _staff(session, clinic, catalog.CLINIC_ADMIN, clinic_centres, password_hash)
     clinic_doctors = [await _clinician(session, clinic, s, clinic_centres, password_hash)
                       for s in catalog.CLINIC_DOCTORS]
-    await _subscription(session, clinic)
+    clinic_team = clinic_seed.ClinicTeam(clinic, clinic_centres[catalog.CLINIC_CENTRE["city"]].id, clinic_admin.id,
+                                         clinic_doctors)
+    await clinic_seed.subscribe(session, clinic_team, today_in(zone(clinic.timezone)))
     patients = await _patients(session, BASE_PATIENTS * scale)
     clinic_patients = patients[::CLINIC_PATIENT_SHARE]
 
@@ -97,8 +109,11 @@ async def load(session: AsyncSession, *, scale: int = 1, seed: int = 20261121) -
     counts = await insert_history(session, planned + clinic_planned)
     await _care_relationships(session, clinic.id, clinic_planned)
     await session.flush()
+    known = (await session.execute(select(Patient).where(Patient.id.in_([p for p, _u in clinic_patients]))
+                                   .order_by(Patient.id))).scalars().all()
+    records = await clinic_seed.load(session, clinic_team, list(known), clinic_planned, today)
     return {"organizations": 2, "centres": len(centres) + 1, "clinicians": len(seeds) + len(clinic_doctors),
-            "patients": len(patients), **counts}
+            "patients": len(patients), **counts, **records}
 
 
 async def _organization(session: AsyncSession, fields: dict, centre_fields) -> tuple[Organization, dict]:
@@ -210,13 +225,6 @@ async def _register(session: AsyncSession, org: Organization, patients: list[tup
         for patient_id, _user in patients])
 
 
-async def _subscription(session: AsyncSession, clinic: Organization) -> None:
-    starts = today_in(zone(clinic.timezone)) - timedelta(days=120)
-    session.add(Subscription(organization_id=clinic.id, starts_on=starts, trial_ends_on=starts + timedelta(days=14),
-                             **catalog.CLINIC_SUBSCRIPTION))
-    await session.flush()
-
-
 async def _care_relationships(session: AsyncSession, clinic_id: int, planned) -> None:
     """The clinic surface keeps a doctor–patient association for every pair that met."""
     pairs: dict[tuple[int, int], list] = {}
@@ -231,8 +239,9 @@ async def _care_relationships(session: AsyncSession, clinic_id: int, planned) ->
             for (c, p), times in pairs.items()])
 
 
-def logins_text() -> str:
-    """The demo logins, as ``clinicops dev`` and ``clinicops seed --demo`` print them."""
+def logins_text(clinic_id: int | None = None) -> str:
+    """The demo logins, as ``clinicops dev`` and ``clinicops seed --demo`` print them (``clinic_id``: the demo
+    clinic's organization, for its clinic surface sign-in)."""
     lines = [f"Demo logins (every staff password: {catalog.DEMO_PASSWORD})",
              f"  hospital chain '{catalog.CHAIN_SLUG}' - username + password, or 10-digit phone + password:"]
     staff = [*catalog.CHAIN_STAFF, *(StaffSeed(c.username, c.full_name, "CLINICIAN", c.phone)
@@ -240,10 +249,12 @@ def logins_text() -> str:
     for s in staff:
         scope = f" ({s.city})" if s.city else ""
         lines.append(f"    {s.username:<17} {s.phone}  {s.role}{scope}  {s.full_name}")
-    lines.append(f"  clinic '{catalog.CLINIC_SLUG}' (its /api/v1 surface comes in a later release; the users exist now):")
+    clinic = f"clinicId clinic_{clinic_id}" if clinic_id else "its clinicId: clinic_<organization id>"
+    lines.append(f"  clinic '{catalog.CLINIC_SLUG}' on /api/v1 ({clinic}) - WhatsApp number, then OTP + password; "
+                 "in development the OTP is shown at /api/dev/messages?phone=<number>:")
     for s in (catalog.CLINIC_ADMIN, *(StaffSeed(d.username, d.full_name, "DOCTOR", d.phone)
                                       for d in catalog.CLINIC_DOCTORS)):
-        lines.append(f"    {s.username:<17} {s.phone}  {s.role}  {s.full_name}")
+        lines.append(f"    {s.username:<17} +91{s.phone}  {s.role}  {s.full_name}")
     first_patient = str(catalog.PATIENT_PHONE_BASE)
     lines.append(f"  patients sign in with a WhatsApp OTP, e.g. phone 91{first_patient}; in development the code "
                  f"is shown at /api/dev/messages?phone=91{first_patient}")

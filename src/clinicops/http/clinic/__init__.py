@@ -1,9 +1,26 @@
-"""The clinic SaaS surface (/api/v1): routers are added here as the clinic issues land."""
+"""The clinic SaaS surface (/api/v1): one module per area, each with its own ``router``.
+
+Every module's routes are tagged ``clinic: <area>`` (OpenAPI shows this surface apart from the hospital one), take
+their callers from ``http/clinic/deps.py``, their ids from ``http/clinic/ids.py`` and their bodies from
+``http/clinic/schemas``. Errors are worded by ``http/clinic/errors.py``.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import APIRouter
+
+from clinicops.http.clinic import readonly
+
+PREFIX = "/api/v1"
+# Matched in this order; within a module a literal path (/patients/search) comes before /patients/{patientId}.
+MODULES = ("auth", "clinics", "billing", "doctors", "patients", "associations", "visits", "data_rights")
 
 
 def build_router() -> APIRouter:
-    return APIRouter(prefix="/api/v1")
+    root = APIRouter(prefix=PREFIX)
+    for name in MODULES:
+        guard = [] if name in readonly.EXEMPT_MODULES else readonly.WRITABLE  # a read-only clinic: 402 on changes
+        root.include_router(importlib.import_module(f"clinicops.http.clinic.{name}").router, dependencies=guard)
+    return root

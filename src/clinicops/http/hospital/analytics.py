@@ -18,16 +18,20 @@ from clinicops.analytics.periods import BucketUnit, SeriesPeriod, Window
 from clinicops.authz import policies
 from clinicops.authz.principal import Principal
 from clinicops.http.deps import get_db, require
+from clinicops.http.features import requires_feature
 from clinicops.http.hospital.clinicians import query_params
 from clinicops.http.hospital.schemas.operations import DashboardFigures, LeadSource, RevenuePoint, TopDoctor
 from clinicops.http.hospital.wire import Field, HospitalInput, either
 from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.kit.money import to_rupees
+from clinicops.organizations.plans import Feature
 from clinicops.http.envelope import ok
 
 router = new_router(prefix="/analytics", tags=["analytics"])
 Reader = Annotated[Principal, Depends(require(policies.VIEW_ANALYTICS))]
+# Beyond the dashboard, analytics come with a plan that has them (a clinic on Basic: 403; a chain has no plan).
+ADVANCED = [requires_feature(Feature.ADVANCED_ANALYTICS)]
 Db = Annotated[AsyncSession, Depends(get_db)]
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -98,7 +102,7 @@ async def dashboard(principal: Reader, db: Db, query: CentreFilter):
     })
 
 
-@router.get("/top-doctors", response_model=Envelope[list[TopDoctor]])
+@router.get("/top-doctors", response_model=Envelope[list[TopDoctor]], dependencies=ADVANCED)
 async def top_doctors(principal: Reader, db: Db, query: TopDoctorsParams):
     found = await service.top_doctors(db, principal, centre_id=query.centre_id, limit=query.limit)
     return ok([{
@@ -109,7 +113,7 @@ async def top_doctors(principal: Reader, db: Db, query: TopDoctorsParams):
     } for d in found.doctors])
 
 
-@router.get("/revenue", response_model=Envelope[list[RevenuePoint]])
+@router.get("/revenue", response_model=Envelope[list[RevenuePoint]], dependencies=ADVANCED)
 async def revenue(principal: Reader, db: Db, query: RevenueParams):
     chart = await service.revenue(db, principal, period=query.period, centre_id=query.centre_id)
     return ok([{
@@ -118,7 +122,7 @@ async def revenue(principal: Reader, db: Db, query: RevenueParams):
     } for p in chart.points])
 
 
-@router.get("/leads-by-source", response_model=Envelope[list[LeadSource]])
+@router.get("/leads-by-source", response_model=Envelope[list[LeadSource]], dependencies=ADVANCED)
 async def leads_by_source(principal: Reader, db: Db, query: CentreFilter):
     found = await service.bookings_by_source(db, principal, centre_id=query.centre_id)
     return ok([{
