@@ -4,7 +4,9 @@ start from ``authz.scopes.doctor_records`` (whose lists the caller may open) and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +15,7 @@ from clinicops.authz import scopes
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.models import Clinician
 from clinicops.patients.models import CareRelationship, Patient, PatientRegistration
-from clinicops.patients.profile_repository import visit_stats
+from clinicops.patients.profile_repository import visit_stats, zone_of
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class AssociationRow:
     record: PatientRegistration
     last_visit_date: date | None
     total_visits: int
+    zone: str | None = None  # the clinic's time zone (for ages), read with the rows
 
 
 async def doctor(session: AsyncSession, principal: Principal, clinician_id: int) -> Clinician | None:
@@ -36,12 +39,14 @@ def _active(principal: Principal, clinician_id: int) -> tuple[ColumnElement[bool
             scopes.care_relationships(principal))
 
 
-def _rows(principal: Principal, clinician_id: int, chosen: Select) -> Select:
+def _rows(principal: Principal, clinician_id: int, chosen: Select,
+          extra: Callable[[Any], tuple[Any, ...]] = lambda picked: ()) -> Select:
     """The associations ``chosen`` (a statement of their ids) with the person, the clinic's record of them and
     the doctor's visits with them."""
     picked = chosen.subquery()
     count, last = visit_stats(principal, CareRelationship.patient_id, clinician_id=clinician_id)
-    return (select(CareRelationship, Patient.phone, PatientRegistration, last, count)
+    return (select(CareRelationship, Patient.phone, PatientRegistration, last, count,
+                   zone_of(principal.organization_id), *extra(picked))
             .select_from(picked).join(CareRelationship, CareRelationship.id == picked.c.id)
             .join(Patient, Patient.id == CareRelationship.patient_id)
             .join(PatientRegistration, and_(PatientRegistration.patient_id == CareRelationship.patient_id,
@@ -54,12 +59,23 @@ _NEWEST = (CareRelationship.since.desc(), CareRelationship.id.desc())
 async def page(session: AsyncSession, principal: Principal, clinician_id: int, *, limit: int,
                offset: int) -> tuple[list[AssociationRow], int]:
     """The doctor's patients, newest association first (``ix_care_relationships_doctor_active``), and how many;
-    the page is chosen first, so the visit figures are counted for its rows only."""
-    active = _active(principal, clinician_id)
-    total = (await session.execute(select(func.count()).select_from(CareRelationship).where(*active))).scalar_one()
-    chosen = select(CareRelationship.id).where(*active).order_by(*_NEWEST).limit(limit).offset(offset)
-    rows = await session.execute(_rows(principal, clinician_id, chosen).order_by(*_NEWEST))
-    return [AssociationRow(*r) for r in rows], total
+    the page is chosen first (with the count of all, a window over the index), so the visit figures are counted
+    for its rows only. A second statement counts only when the page is empty past the first."""
+    def build() -> Select:
+        chosen = (select(CareRelationship.id, func.count().over().label("total"))
+                  .where(*_active(principal, clinician_id)).order_by(*_NEWEST).limit(limit).offset(offset))
+        return (_rows(principal, clinician_id, chosen, lambda picked: (picked.c.total,)).order_by(*_NEWEST))
+
+    stmt = scopes.reuse(principal, ("associations.page", clinician_id, limit, offset), build)
+    rows = (await session.execute(stmt)).all()
+    if rows:
+        total = rows[0][-1]
+    elif offset:
+        total = (await session.execute(select(func.count()).select_from(CareRelationship)
+                                       .where(*_active(principal, clinician_id)))).scalar_one()
+    else:
+        total = 0
+    return [AssociationRow(*r[:-1]) for r in rows], total
 
 
 async def one(session: AsyncSession, principal: Principal, clinician_id: int, patient_id: int, *,

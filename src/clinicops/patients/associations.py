@@ -85,7 +85,9 @@ async def patients_of(session: AsyncSession, principal: Principal, clinician_id:
     rows, total = await repository.page(session, principal, found.id, limit=limit, offset=offset)
     await audit.record(session, principal, action="association.list", resource_type="doctor",
                        resource_id=found.id, ip=ip, details={"returned": len(rows), "total": total})
-    today = await profiles.clinic_today(session, found.organization_id)
+    if not rows:
+        return [], total
+    today = timezones.today_in(timezones.zone(rows[0].zone))  # the page read the clinic's zone
     return [_of(r, today) for r in rows], total
 
 
@@ -137,7 +139,7 @@ async def get(session: AsyncSession, principal: Principal, clinician_id: int, pa
     row = await _one(session, principal, clinician_id, patient_id, action="association.read", ip=ip)
     await audit.record(session, principal, action="association.read", resource_type="association",
                        resource_id=row.relationship.id, patient_id=row.relationship.patient_id, ip=ip)
-    return _of(row, await profiles.clinic_today(session, row.relationship.organization_id))
+    return _of(row, timezones.today_in(timezones.zone(row.zone)))
 
 
 async def update(session: AsyncSession, principal: Principal, clinician_id: int, patient_id: int, *,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, String, Text, and_, bindparam, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -32,6 +32,13 @@ class RecordRow:
     last_visit_date: date | None = None
     total_visits: int = 0
     associated: bool = False
+    zone: str | None = None  # the organization's time zone (for ages), read with the page
+
+
+def zone_of(organization_id: int) -> Any:
+    """The organization's time zone as a one-off scalar subquery (an InitPlan), to read with a page instead of
+    a statement of its own."""
+    return select(Organization.timezone).where(Organization.id == organization_id).scalar_subquery()
 
 
 async def zone_name(session: AsyncSession, organization_id: int) -> str:
@@ -75,20 +82,53 @@ def _associated(principal: Principal, clinician_id: int | None) -> ColumnElement
     return exists().where(*conditions)
 
 
-def _matching(principal: Principal, column: Any, *, phone_prefix: str | None, name_prefix: str | None) -> Select:
-    """``column`` of the visible records whose phone and name start with the prefixes given. The person's row is
+def _matching(principal: Principal, *columns: Any, phone_prefix: str | None, name_prefix: str | None) -> Select:
+    """``columns`` of the visible records whose phone and name start with the prefixes given. The person's row is
     joined only for a phone (``ix_patients_phone_prefix``); a name is the clinic's own
     (``ix_patient_registrations_org_name_prefix``)."""
-    stmt = select(column).select_from(PatientRegistration).where(scopes.patient_records(principal))
+    stmt = select(*columns).select_from(PatientRegistration).where(scopes.patient_records(principal))
     if phone_prefix:
-        person = aliased(Patient)
+        person = _PERSON
         stmt = stmt.join(person, person.id == PatientRegistration.patient_id).where(
-            person.phone.like(prefix_pattern(phone_prefix)))
+            *_starts(cast(person.phone, Text), "phone"))
     if name_prefix:
-        stmt = stmt.where(func.lower(PatientRegistration.full_name).like(prefix_pattern(name_prefix, lower=True)))
+        stmt = stmt.where(*_starts(func.lower(PatientRegistration.full_name), "name"))
     return stmt
 
 
+def _starts(column: Any, name: str) -> tuple[ColumnElement[bool], ...]:
+    """``column`` starts with the parameter ``{name}_like``: the LIKE, and the range ``[{name}_from, {name}_to)``
+    in ``text_pattern_ops`` order. The range is what the prefix index is searched by: PostgreSQL derives it from
+    a constant LIKE pattern only, and a prepared statement run a few times gets a generic plan, which would scan
+    the clinic's every record."""
+    return (column.op("~>=~")(bindparam(f"{name}_from", type_=Text)),
+            column.op("~<~")(bindparam(f"{name}_to", type_=Text)),
+            column.like(bindparam(f"{name}_like", type_=String)))
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least string greater (code point by code point, as ``text_pattern_ops`` compares UTF-8) than every
+    string starting with ``prefix``."""
+    text = prefix
+    while text:
+        following = ord(text[-1]) + 1
+        if following <= 0x10FFFF:
+            return text[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)
+        text = text[:-1]
+    return "\U0010FFFF" * (len(prefix) + 1)  # a prefix of only the last code point: as good as no bound
+
+
+def _like(phone_prefix: str | None, name_prefix: str | None) -> dict[str, str]:
+    """The bind parameters of ``_matching``'s prefixes."""
+    params = {}
+    for name, prefix in (("phone", phone_prefix), ("name", name_prefix.lower() if name_prefix else None)):
+        if prefix:
+            params.update({f"{name}_like": prefix_pattern(prefix), f"{name}_from": prefix,
+                           f"{name}_to": _after_prefix(prefix)})
+    return params
+
+
+_PERSON = aliased(Patient, name="person")  # made once: an alias per call redoes the column adaptation
 _ORDER = (func.lower(PatientRegistration.full_name), PatientRegistration.patient_id)
 
 
@@ -96,19 +136,31 @@ async def search(session: AsyncSession, principal: Principal, *, phone_prefix: s
                  name_prefix: str | None, associated_with: int | None, limit: int,
                  offset: int) -> tuple[list[RecordRow], int]:
     """A page of the visible records whose phone and/or name start with the given prefixes, by name, and how many
-    match in all. Two statements: the count, and the page (chosen first, so the person, the visit figures and the
-    association are looked up for its rows only)."""
-    total = (await session.execute(_matching(principal, func.count(), phone_prefix=phone_prefix,
-                                             name_prefix=name_prefix))).scalar_one()
-    page = (_matching(principal, PatientRegistration.id, phone_prefix=phone_prefix, name_prefix=name_prefix)
-            .order_by(*_ORDER).limit(limit).offset(offset).subquery())
-    count, last = visit_stats(principal, PatientRegistration.patient_id)
-    stmt = (select(Patient.phone, PatientRegistration, count, last, _associated(principal, associated_with))
-            .select_from(page).join(PatientRegistration, PatientRegistration.id == page.c.id)
-            .join(Patient, Patient.id == PatientRegistration.patient_id).order_by(*_ORDER))
-    rows = await session.execute(stmt)
-    return [RecordRow(r.patient_id, phone, r, last_visit_date=d, total_visits=n, associated=a)
-            for phone, r, n, d, a in rows], total
+    match in all. One statement: the page is chosen first (with the count of all matches, a window over them), so
+    the person, the visit figures and the association are looked up for its rows only; a second one counts only
+    when the page is empty past the first."""
+    def build() -> Select:
+        page = (_matching(principal, PatientRegistration.id, func.count().over().label("total"),
+                          phone_prefix=phone_prefix, name_prefix=name_prefix)
+                .order_by(*_ORDER).limit(limit).offset(offset).subquery())
+        count, last = visit_stats(principal, PatientRegistration.patient_id)
+        return (select(Patient.phone, PatientRegistration, count, last, _associated(principal, associated_with),
+                       zone_of(principal.organization_id), page.c.total)
+                .select_from(page).join(PatientRegistration, PatientRegistration.id == page.c.id)
+                .join(Patient, Patient.id == PatientRegistration.patient_id).order_by(*_ORDER))
+
+    key = ("patients.search", bool(phone_prefix), bool(name_prefix), associated_with, limit, offset)
+    params = _like(phone_prefix, name_prefix)
+    rows = (await session.execute(scopes.reuse(principal, key, build), params)).all()
+    if rows:
+        total = rows[0][-1]
+    elif offset:
+        total = (await session.execute(_matching(principal, func.count(), phone_prefix=phone_prefix,
+                                                 name_prefix=name_prefix), params)).scalar_one()
+    else:
+        total = 0
+    return [RecordRow(r.patient_id, phone, r, last_visit_date=d, total_visits=n, associated=a, zone=z)
+            for phone, r, n, d, a, z, _ in rows], total
 
 
 async def register(session: AsyncSession, *, organization_id: int, patient_id: int, source: str,

@@ -165,7 +165,9 @@ async def search(session: AsyncSession, principal: Principal, *, phone: str | No
         associated_with=doctor_id, limit=limit, offset=offset)
     await audit.record(session, principal, action="patient.search", resource_type="patient", ip=ip,
                        details={"returned": len(rows), "total": total})
-    today = await clinic_today(session, principal.organization_id)
+    if not rows:
+        return [], total
+    today = timezones.today_in(timezones.zone(rows[0].zone))  # the page read the clinic's zone
     return [of(r, today) for r in rows], total
 
 
