@@ -204,6 +204,56 @@ def _book_and_take_cash(api: Api, clinic: dict[str, int], day: date, at: str) ->
     return booked["id"]
 
 
+def _otp_sent_to(postgres: TcpPostgres, database: AppDatabase, phone: str) -> tuple[str, str] | None:
+    """(code, delivery status) of the newest OTP message to ``phone`` (E.164), as the outbox holds it."""
+    rows = postgres.query(database.name, "SELECT params->>'otp', status FROM outbox_messages "
+                          "WHERE recipient = %s AND template = 'otp' ORDER BY id DESC LIMIT 1", (phone,))
+    return tuple(rows[0]) if rows else None
+
+
+def _clinic_onboards(api: Api, postgres: TcpPostgres, database: AppDatabase, logs) -> str:
+    """The clinic surface as deployed: a clinic registers (the separate worker delivers its WhatsApp OTP), verifies,
+    adds a doctor, records a patient, an association and a visit with an ICD-10 diagnosis, and reads it back."""
+    phone = "+919845002000"
+    registered = api.http.post("/api/v1/auth/clinic/register", json={
+        "clinicName": "Deploy Check Clinic", "address": "4 Lake Road, Pune", "whatsappNumber": phone,
+        "adminName": "Dr. Deploy", "subscriptionPlan": "BASIC"})
+    assert registered.status_code == 201, _describe(registered)
+    wait_until(lambda: (_otp_sent_to(postgres, database, phone) or ("", ""))[1] in ("SENT", "DELIVERED"),
+               timeout=FIRST_DELIVERY_S, interval=0.1, what="the clinic's registration OTP to be SENT by the worker",
+               details=logs)
+    code, _status = _otp_sent_to(postgres, database, phone)
+    verified = api.http.post("/api/v1/auth/clinic/verify-registration", json={
+        "registrationId": registered.json()["data"]["registrationId"], "otp": code, "password": "deploy-pass-123"})
+    assert verified.status_code == 200, _describe(verified)
+    admin = {"Authorization": f"Bearer {verified.json()['data']['accessToken']}"}
+    doctor = api.http.post("/api/v1/doctors", headers=admin, json={
+        "name": "Dr. Check", "whatsappNumber": "+919845002001", "specialization": "General Medicine",
+        "consultationFee": 500, "advanceAmount": 0, "dailyLimit": 20, "consultationDuration": 15,
+        "startTime": "09:00", "endTime": "17:00", "lunchBreak": "13:00-14:00"})
+    assert doctor.status_code == 201, _describe(doctor)
+    doctor_id = doctor.json()["data"]["doctor"]["doctorId"]
+    linked = api.http.post(f"/api/v1/doctors/{doctor_id}/patients", headers=admin,
+                           json={"patientPhone": "+919845002002", "patientName": "Asha Patil"})
+    assert linked.status_code == 201, _describe(linked)
+    patient_id = linked.json()["data"]["patientId"]
+    visit = api.http.post(f"/api/v1/doctors/{doctor_id}/patients/{patient_id}/visits", headers=admin,
+                          json={"chiefComplaint": "Cough for a week"})
+    assert visit.status_code == 201, _describe(visit)
+    visit_id = visit.json()["data"]["visitId"]
+    diagnosis = api.http.post(f"/api/v1/visits/{visit_id}/diagnosis", headers=admin,
+                              json={"diagnosis": "Acute bronchitis", "icd10Code": "J20.9", "severity": "MILD"})
+    assert diagnosis.status_code in (200, 201), _describe(diagnosis)
+    bad_code = api.http.post(f"/api/v1/visits/{visit_id}/diagnosis", headers=admin,
+                             json={"diagnosis": "Nonsense", "icd10Code": "Q99.99X"})
+    assert bad_code.status_code == 422, _describe(bad_code)
+    read = api.http.get(f"/api/v1/visits/{visit_id}", headers=admin)
+    assert read.status_code == 200 and read.json()["data"]["visit"]["icd10Code"] == "J20.9", _describe(read)
+    found = api.http.get("/api/v1/patients/search", params={"phone": "+91984500200"}, headers=admin)
+    assert found.status_code == 200 and found.text.count(patient_id) >= 1, _describe(found)
+    return visit_id
+
+
 def _messages(postgres: TcpPostgres, database: AppDatabase, appointment_id: int) -> dict[str, str]:
     rows = postgres.query(database.name, "SELECT template, status FROM outbox_messages WHERE appointment_id = %s",
                           (appointment_id,))
@@ -376,6 +426,8 @@ def test_staging_deployment_books_delivers_and_survives_a_database_restart(
         step(f"appointment {first} booked and paid in cash (CONFIRMED)")
         took = _wait_sent(postgres, database, first, timeout=FIRST_DELIVERY_S, details=logs)
         step(f"booking confirmation SENT by the separate worker after {took:.2f} s")
+        visit = _clinic_onboards(api, postgres, database, logs)
+        step(f"a clinic registered on /api/v1 (OTP delivered by the worker), added a doctor and recorded {visit}")
 
         # 4. the database goes away for a while, under a little load
         with BackgroundLoad(api.http.base_url, api.token, first, findings) as load:
