@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.latency import time_gets
 
 TARGET_P95_MS = 150.0
 ENDPOINTS = (("dashboard", "/api/analytics/dashboard"), ("top-doctors", "/api/analytics/top-doctors"),
@@ -150,38 +151,14 @@ def _statements(scenarios: dict[str, str], token: str, explain: bool) -> dict[st
     return asyncio.run(measure())
 
 
-def _percentile(sorted_ms: list[float], pct: float) -> float:
-    index = min(len(sorted_ms) - 1, max(0, round(pct / 100 * len(sorted_ms) + 0.5) - 1))
-    return sorted_ms[index]
-
-
-async def _time(base: str, path: str, token: str, *, requests: int, warmup: int, concurrency: int) -> dict:
-    import httpx
-
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as client:
-        async def run(count: int, into: list[float], failures: list[int]) -> None:
-            for _ in range(count):
-                started = time.perf_counter()
-                response = await client.get(path)
-                into.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    failures.append(response.status_code)
-
-        await asyncio.gather(*(run(max(1, warmup // concurrency), [], []) for _ in range(concurrency)))
-        timings: list[float] = []
-        failures: list[int] = []
-        started = time.perf_counter()
-        await asyncio.gather(*(run(requests // concurrency, timings, failures) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    timings.sort()
-    return {"p50": _percentile(timings, 50), "p95": _percentile(timings, 95), "p99": _percentile(timings, 99),
-            "mean": statistics.fmean(timings), "rps": len(timings) / elapsed, "errors": len(failures)}
-
-
 def main() -> int:
-    from bench.run import _environment, _free_port, _start_server, _stop_embedded, _wait_healthy
+    from bench.run import (
+        _environment,
+        _free_port,
+        _start_server,
+        _stop_embedded,
+        _wait_healthy,
+    )
 
     args = _args()
     os.environ.setdefault("CLINICOPS_LOG_LEVEL", "WARNING")  # no line per request in the output
@@ -202,7 +179,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         token = _token(facts)  # fresh: access tokens live 15 minutes
         for name, path in scenarios.items():
-            results[name] = asyncio.run(_time(base, path, token, requests=args.requests, warmup=args.warmup,
+            results[name] = asyncio.run(time_gets(base, [path], {"Authorization": f"Bearer {token}"}, requests=args.requests, warmup=args.warmup,
                                               concurrency=args.concurrency))
     finally:
         os.killpg(server.pid, 15)

@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.latency import time_gets
+
 TARGET_P95_MS = 20.0
 BIG_TABLES = ("patients", "patient_registrations", "care_relationships", "visits", "clinical_notes", "audit_events")
 PHONE_PREFIX = "+9193"  # the clinic's patients: this + 8 digits; other clinic n (from 0): "+919<4 + n>" + 8 digits
@@ -214,39 +216,15 @@ def _items(data) -> int:
     return len(data) if isinstance(data, list) else 0
 
 
-def _percentile(sorted_ms: list[float], pct: float) -> float:
-    index = min(len(sorted_ms) - 1, max(0, round(pct / 100 * len(sorted_ms) + 0.5) - 1))
-    return sorted_ms[index]
-
-
-async def _time(base: str, scenario: Scenario, headers: dict[str, str], *, requests: int, warmup: int,
-                concurrency: int) -> dict:
-    import httpx
-
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as client:
-        async def run(worker: int, count: int, into: list[float], failures: list[int]) -> None:
-            for n in range(count):
-                path = scenario.paths[(worker * 7 + n) % len(scenario.paths)]
-                started = time.perf_counter()
-                response = await client.get(path)
-                into.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    failures.append(response.status_code)
-
-        await asyncio.gather(*(run(w, max(1, warmup // concurrency), [], []) for w in range(concurrency)))
-        timings: list[float] = []
-        failures: list[int] = []
-        started = time.perf_counter()
-        await asyncio.gather(*(run(w, requests // concurrency, timings, failures) for w in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    timings.sort()
-    return {"p50": _percentile(timings, 50), "p95": _percentile(timings, 95), "p99": _percentile(timings, 99),
-            "mean": statistics.fmean(timings), "rps": len(timings) / elapsed, "errors": len(failures)}
-
-
 def main() -> int:
-    from bench.run import CpuMeter, _environment, _free_port, _start_server, _stop_embedded, _wait_healthy
+    from bench.run import (
+        CpuMeter,
+        _environment,
+        _free_port,
+        _start_server,
+        _stop_embedded,
+        _wait_healthy,
+    )
 
     args = _args()
     os.environ.setdefault("CLINICOPS_LOG_LEVEL", "WARNING")  # no line per request in the output
@@ -269,7 +247,7 @@ def main() -> int:
         meter = CpuMeter(server.pid, data_dir)
         for name, scenario in scenarios.items():
             before = meter.snapshot()
-            results[name] = asyncio.run(_time(base, scenario, headers[scenario.role], requests=args.requests,
+            results[name] = asyncio.run(time_gets(base, scenario.paths, headers[scenario.role], requests=args.requests,
                                               warmup=args.warmup, concurrency=args.concurrency))
             after = meter.snapshot()
             if before and after:  # CPU of the timed and the warm-up requests, per request

@@ -35,15 +35,6 @@ def ok(data: Any = None, message: str | None = None, status_code: int = 200) -> 
     return Json(body, status_code=status_code)
 
 
-def ok_dumped(data: Any, message: str | None = None, status_code: int = 200) -> JSONResponse:
-    """``ok`` for data that is JSON-ready already (a clinic ``Wire.dump()``): skips ``jsonable_encoder``'s walk
-    over every value, which costs a list page a noticeable share of its CPU."""
-    body: dict[str, Any] = {"success": True, "data": data}
-    if message:
-        body["message"] = message
-    return JSONResponse(body, status_code=status_code)
-
-
 def created(data: Any = None, message: str | None = None) -> JSONResponse:
     return ok(data, message, status_code=201)
 

@@ -14,7 +14,7 @@ from clinicops.http.clinic import ids
 from clinicops.http.clinic.deps import ClinicMember
 from clinicops.http.clinic.schemas import records as wire
 from clinicops.http.deps import client_ip, get_db
-from clinicops.http.envelope import clamp_limit, created, ok, ok_dumped
+from clinicops.http.envelope import clamp_limit, created, ok
 from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.patients import associations
@@ -50,7 +50,7 @@ async def list_doctors_patients(doctor_id: ids.DoctorIdPath, principal: ClinicMe
     found, total = await associations.patients_of(session, principal, doctor_id, limit=clamp_limit(limit),
                                                   offset=offset, ip=ip)
     data = wire.DoctorsPatients(patients=[wire.DoctorsPatient(**_listed(a)) for a in found], total_count=total)
-    return ok_dumped(data.dump())
+    return ok(data.dump())
 
 
 @router.post("/doctors/{doctorId}/patients", status_code=201, response_model=Envelope[wire.AssociationCreated],

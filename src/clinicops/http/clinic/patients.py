@@ -16,7 +16,7 @@ from clinicops.http.clinic import ids
 from clinicops.http.clinic.deps import ClinicAdmin, ClinicMember
 from clinicops.http.clinic.schemas import records as wire
 from clinicops.http.deps import client_ip, get_db
-from clinicops.http.envelope import clamp_limit, created, ok, ok_dumped
+from clinicops.http.envelope import clamp_limit, created, ok
 from clinicops.http.responses import Envelope
 from clinicops.http.routing import new_router
 from clinicops.patients import profiles
@@ -80,7 +80,7 @@ async def search_patients(principal: ClinicMember,
     found, total = await profiles.search(session, principal, phone=phone, name=name, doctor_id=doctor_id,
                                          limit=clamp_limit(limit, default=10), offset=offset, ip=ip)
     term = name if name and name.strip() else phone
-    return ok_dumped(wire.PatientSearch(patients=[_found(r) for r in found], total_found=total,
+    return ok(wire.PatientSearch(patients=[_found(r) for r in found], total_found=total,
                                         search_term=term).dump())
 
 
