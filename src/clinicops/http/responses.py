@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 T = TypeVar("T")
 
@@ -31,7 +31,13 @@ class WireModel(BaseModel):
 Instant = AwareDatetime  # ISO-8601 with its offset
 Day = date  # a calendar day, YYYY-MM-DD
 WallClock = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$", examples=["09:30"])]  # a centre's wall clock, HH:MM
-Rupees = Annotated[float, Field(description="Rupees, a JSON number (whole rupees as an integer)")]
+def _whole_as_int(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+# A model dumping it (the clinic surface's Wire) writes 1598, not 1598.0, as kit.money.to_rupees does.
+Rupees = Annotated[float, PlainSerializer(_whole_as_int, return_type=Any),
+                   WithJsonSchema({"type": "number", "description": "Rupees, a JSON number (whole rupees as an integer)"})]
 
 
 def one_of(values: Iterable[str]) -> Any:
