@@ -36,6 +36,8 @@ async def test_the_admin_reads_their_own_plan_and_usage(client, clinics):
     assert data["currentPlan"] == {"plan": "PROFESSIONAL", "maxDoctors": 10, "currentDoctors": 2,
                                    "pricePerDoctor": 649, "totalAmount": 1298, "billingCycle": "MONTHLY",
                                    "status": "ACTIVE"}
+    # whole rupees go out as JSON integers, as the guide writes them (649, not 649.0)
+    assert '"pricePerDoctor":649,' in response.text and '"totalAmount":1298,' in response.text
     assert set(data["billing"]) == {"nextBillingDate", "lastPaymentDate", "lastPaymentAmount", "paymentMethod"}
     assert data["usage"] == {"totalTokensThisMonth": 0, "totalRevenueThisMonth": 0}
     other = (await client.get(SUBSCRIPTION, headers=b.admin.headers)).json()["data"]
