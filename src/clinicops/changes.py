@@ -11,6 +11,8 @@ a cache holds but no trigger sees calls :func:`publish` in its transaction. Topi
 - ``session:<family id>``: a session family created, rotated, revoked (logout, reuse) or deleted;
 - ``clinician:<clinician id>``: a profile, its login's public fields, or its weekly rules;
 - ``centre:<centre id>``, ``organization:<organization id>``;
+- ``schedule:<clinician id>``: an appointment's time, status or hold, a dated exception, or a payment of an
+  appointment (migration 0009): what a clinician's slots are computed from besides the topics above;
 - ``*:*``: a table was truncated; everything is forgotten.
 
 The guarantee a cache gets. Each serving process runs ONE listener connection (:class:`ChangeFeed`, started in
@@ -40,8 +42,8 @@ from clinicops.logging import get_logger
 log = get_logger("clinicops.changes")
 
 CHANNEL = "clinicops_changes"
-USER, SESSION, CLINICIAN, CENTRE, ORGANIZATION, EVERYTHING = (
-    "user", "session", "clinician", "centre", "organization", "*")
+USER, SESSION, CLINICIAN, CENTRE, ORGANIZATION, SCHEDULE, EVERYTHING = (
+    "user", "session", "clinician", "centre", "organization", "schedule", "*")
 
 Invalidate = Callable[[str, str], None]  # (topic, key); topic "*" means forget everything
 

@@ -1,4 +1,4 @@
-"""Two API processes on one PostgreSQL, each with its own identity and directory caches: a change made through
+"""Two API processes on one PostgreSQL, each with its own identity, directory and schedule caches: a change made through
 one process (or behind both) takes effect on the next request the other serves.
 
 The only window is the change notification's delivery to the other process's listener (``clinicops.changes``).
@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import text
 
 from clinicops.config import get_settings
+from clinicops.organizations.models import Centre, Organization
+from tests.builders.availability import at, future_weekday
 from tests.builders.clinicians import make_clinician
 from tests.builders.organizations import make_centre, make_org
-from tests.builders.people import PASSWORD, make_staff
+from tests.builders.people import PASSWORD, make_patient, make_staff
 from tests.processes import free_port, start, stop, wait_for, wait_ready
 
 BOUND_S = 0.2  # measured: no stale answer at all; the first request after the change already answers the new way
@@ -172,3 +174,31 @@ async def test_a_lost_listener_leaves_no_stale_window(people):
     async with factory() as session, session.begin():
         await session.execute(text("UPDATE users SET is_active = false WHERE id = :u"), {"u": staff.id})
     _until(lambda: _status(b, "/api/auth/me", second) == 401, "a deactivation after the reconnect")
+
+
+async def test_a_slot_booked_through_one_process_is_not_offered_by_the_other(people):
+    factory, (a, b), boss, _second, _staff, doctor = people
+    async with factory() as session, session.begin():
+        org = await session.get(Organization, doctor.organization_id)
+        centre = await session.get(Centre, doctor.primary_centre_id)
+        patient = await make_patient(session, org=org)
+    day = future_weekday(centre, 1)
+    path = f"/api/booking/available-slots?clinicianId={doctor.id}&centreId={centre.id}&date={day.isoformat()}"
+
+    def offered() -> dict[str, bool]:
+        response = HTTP.get(f"{b}{path}")
+        assert response.status_code == 200, response.text
+        return {s["startTime"]: s["available"] for s in response.json()["data"]["slots"]}
+
+    _warm(b, path)
+    assert offered()["10:00"] is True
+    response = httpx.post(f"{a}/api/appointments", headers=boss, timeout=10, json={
+        "patient_id": patient.id, "clinician_id": doctor.id, "centre_id": centre.id, "appointment_type": "IN_PERSON",
+        "scheduled_start_at": at(day, "10:00", centre).isoformat()})
+    assert response.status_code == 201, response.text
+    _until(lambda: offered()["10:00"] is False, "a booking made through the other process")
+    appointment_id = response.json()["data"]["id"]
+    response = httpx.post(f"{a}/api/appointments/{appointment_id}/cancel", headers=boss, timeout=10,
+                          json={"reason": "patient asked"})
+    assert response.status_code == 200, response.text
+    _until(lambda: offered()["10:00"] is True, "a cancellation made through the other process")

@@ -6,7 +6,9 @@ list or a 61-day calendar costs one round trip.
 Everything is filtered by organization: a clinician or centre of another organization simply is not found.
 
 A lapsed unpaid hold no longer occupies its slot (booking releases it first, see ``holds``); when a hold has lapsed
-is the one rule of ``lifecycle.holds`` (never while a successful payment exists for it).
+is the one rule of ``lifecycle.holds`` (never while a successful payment exists for it). The schedule notes when
+the next unpaid hold in it lapses (``Schedule.hold_lapses_at``): from that instant it is no longer exact, which
+is what a cached copy needs to know (``appointments.schedule_cache``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from clinicops.appointments.slot_engine import DateException, Rule, Schedule
 from clinicops.errors import NotFound
 from clinicops.kit.timezones import UTC
 from clinicops.lifecycle import holds
+from clinicops.lifecycle.statuses import AppointmentStatus
 
 _RELEASED = ", ".join(f"'{s}'" for s in RELEASED_STATUSES)
 
@@ -54,7 +57,9 @@ SELECT 'X', x.id, x.centre_id, x.slot_minutes, x.kind, x.mode, x.start_date, x.e
  WHERE x.organization_id = (SELECT id FROM org) {exception_centre}
    AND x.start_date <= :last_day AND x.end_date >= :first_day
 UNION ALL
-SELECT 'A', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+SELECT 'A', min(extract(epoch FROM a.hold_expires_at))
+              FILTER (WHERE a.status = '{booked}' AND a.hold_expires_at > :now)::bigint,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        array_agg(extract(epoch FROM a.starts_at)::bigint ORDER BY a.starts_at),
        array_agg(extract(epoch FROM a.ends_at)::bigint ORDER BY a.starts_at), array_agg(a.id ORDER BY a.starts_at)
   FROM appointments a JOIN cl ON a.clinician_id = cl.id
@@ -77,7 +82,8 @@ _ALL_CENTRES = {"centre_filter": "ce.id IN (SELECT centre_id FROM availability_r
 def _statement(by_slug: bool, one_centre: bool):
     org_filter = "slug = :org_slug" if by_slug else "id = :organization_id"
     parts = _ONE_CENTRE if one_centre else _ALL_CENTRES
-    return text(_SQL.format(org_filter=org_filter, released=_RELEASED, lapsed=holds.lapsed_sql("a"), **parts))
+    return text(_SQL.format(org_filter=org_filter, released=_RELEASED, lapsed=holds.lapsed_sql("a"),
+                            booked=AppointmentStatus.BOOKED, **parts))
 
 
 async def load_schedule(session: AsyncSession, *, clinician_id: int, centre_id: int | None, first_day: date,
@@ -122,8 +128,10 @@ def _assemble(rows, centre_id: int | None) -> Schedule:
             schedule.rules.append(Rule(centre, ref, t1, t2, n, mode, d1, d2))
         elif k == "X":
             schedule.exceptions.append(DateException(txt, centre, d1, d2, t1, t2, mode, n, ref))
-        elif k == "A" and starts:  # one row: the appointments as arrays, ordered by start
-            schedule.set_busy(starts, ends, ids)
+        elif k == "A":  # one row: the appointments as arrays, ordered by start
+            schedule.hold_lapses_at = ref
+            if starts:
+                schedule.set_busy(starts, ends, ids)
     if centre_id is not None and centre_id not in schedule.centres:
         raise NotFound("Centre not found")
     schedule.rules.sort(key=lambda r: (r.start, r.minutes, r.mode))

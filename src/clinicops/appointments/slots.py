@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicops.appointments import slot_engine as engine
+from clinicops.appointments.schedule_cache import SCHEDULES, ScheduleCache
 from clinicops.appointments.slot_repository import load_schedule
 from clinicops.authz.principal import Principal
 from clinicops.clinicians.models import Clinician
@@ -86,6 +87,23 @@ def _day_raw(schedule: engine.Schedule, day: date, *, mode: str | None, now: int
     if len(schedule.centres) > 1:
         raw.sort(key=lambda s: (s.start, s.mode, s.centre_id))
     return raw
+
+
+async def _shared_schedule(session: AsyncSession, cache: ScheduleCache, organization: OrganizationKey, *,
+                           clinician_id: int, centre_id: int | None, first_day: date, last_day: date,
+                           now: datetime) -> engine.Schedule:
+    """The schedule for a read that does not change it: from the process's cache (no query), else loaded and
+    stored (``schedule_cache``). Booking and the staff grid load their own."""
+    key = (organization.id, organization.slug, centre_id, first_day, last_day)
+    found = cache.get(clinician_id, key, _now_s(now))
+    if found is not None:
+        return found
+    token = cache.feed.fill_token()  # before the read: a change committed meanwhile refuses the store
+    schedule = await load_schedule(session, organization_id=organization.id, organization_slug=organization.slug,
+                                   clinician_id=clinician_id, centre_id=centre_id, first_day=first_day,
+                                   last_day=last_day, now=now)
+    cache.put(token, clinician_id, key, schedule)
+    return schedule
 
 
 async def day_slots(session: AsyncSession, *, organization_id: int, clinician_id: int, centre_id: int | None,
@@ -164,27 +182,26 @@ async def _clinician_and_centre(session: AsyncSession, organization_id: int, cli
 # --- use cases behind the HTTP routes -------------------------------------------------------------------------
 
 async def public_day(session: AsyncSession, *, organization: OrganizationKey, clinician_id: int, centre_id: int,
-                     day: date, mode: str | None, now: datetime | None = None) -> PublicDay:
+                     day: date, mode: str | None, now: datetime | None = None,
+                     cache: ScheduleCache = SCHEDULES) -> PublicDay:
     """The patient website's slot list: upcoming slots, free or booked; blocked hours are simply not offered.
     An organization that is not active offers none (404), like an unknown one."""
     current = now or utcnow()
-    schedule = await load_schedule(session, organization_id=organization.id, organization_slug=organization.slug,
-                                   clinician_id=clinician_id, centre_id=centre_id, first_day=day, last_day=day,
-                                   now=current)
+    schedule = await _shared_schedule(session, cache, organization, clinician_id=clinician_id, centre_id=centre_id,
+                                      first_day=day, last_day=day, now=current)
     clock = engine.DayClock(ZoneInfo(schedule.centres[centre_id]), day)
     raw = engine.centre_day(schedule, centre_id, day, mode=mode, now=_now_s(current), clock=clock)
     return PublicDay(day, clock, [s for s in raw if not s.past and s.status != engine.BLOCKED])
 
 
 async def public_dates(session: AsyncSession, *, organization: OrganizationKey, clinician_id: int, centre_id: int,
-                       first_day: date, last_day: date, mode: str | None, now: datetime | None = None
-                       ) -> list[DateSummary]:
+                       first_day: date, last_day: date, mode: str | None, now: datetime | None = None,
+                       cache: ScheduleCache = SCHEDULES) -> list[DateSummary]:
     """Dates of the range that still have a free slot, computed in one pass over one query's rows."""
     check_range(first_day, last_day)
     current = now or utcnow()
-    schedule = await load_schedule(session, organization_id=organization.id, organization_slug=organization.slug,
-                                   clinician_id=clinician_id, centre_id=centre_id, first_day=first_day,
-                                   last_day=last_day, now=current)
+    schedule = await _shared_schedule(session, cache, organization, clinician_id=clinician_id, centre_id=centre_id,
+                                      first_day=first_day, last_day=last_day, now=current)
     tz, now_s = ZoneInfo(schedule.centres[centre_id]), _now_s(current)
     found: list[DateSummary] = []
     day = first_day
@@ -239,7 +256,7 @@ def check_range(first_day: date, last_day: date, *, last_field: str = "end_date"
 
 async def staff_range(session: AsyncSession, organization: OrganizationKey, *, clinician_id: int,
                       centre_id: int | None, first_day: date, last_day: date, mode: str | None,
-                      now: datetime | None = None) -> list[DayView]:
+                      now: datetime | None = None, cache: ScheduleCache = SCHEDULES) -> list[DayView]:
     """The staff booking wizard's slots for a range of the centres' dates: every upcoming slot with its status
     (available, booked or blocked), from one query over the whole range.
 
@@ -249,9 +266,8 @@ async def staff_range(session: AsyncSession, organization: OrganizationKey, *, c
     """
     check_range(first_day, last_day)
     current = now or utcnow()
-    schedule = await load_schedule(session, organization_id=organization.id, organization_slug=organization.slug,
-                                   clinician_id=clinician_id, centre_id=centre_id, first_day=first_day,
-                                   last_day=last_day, now=current)
+    schedule = await _shared_schedule(session, cache, organization, clinician_id=clinician_id, centre_id=centre_id,
+                                      first_day=first_day, last_day=last_day, now=current)
     zones, now_s = {c: ZoneInfo(z) for c, z in schedule.centres.items()}, _now_s(current)
     days: list[DayView] = []
     day = first_day
