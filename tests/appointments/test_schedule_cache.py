@@ -168,13 +168,13 @@ async def test_blocks_rules_and_zones_reach_the_cached_days(world, feeds):
 async def test_an_unpaid_hold_frees_its_slot_when_it_lapses_without_any_write(world, feeds, reads):
     w = world
     cache = ScheduleCache(feeds[0])
-    lapses = utcnow() + timedelta(minutes=10)
+    lapses = utcnow().replace(microsecond=900_000) + timedelta(minutes=10)  # to the microsecond, not the second
     async with w.factory() as session, session.begin():
         await make_appointment(session, clinician=w.first, centre=w.lake, patient=w.patient, day=w.day,
                                start=time(9, 30), status="BOOKED", source="WEB_PATIENT", hold_expires_at=lapses)
     await caught_up(w.factory, *feeds)
     assert (await day(w, cache))["09:30"] is False
-    assert (await day(w, cache, now=lapses - timedelta(seconds=1)))["09:30"] is False
+    assert (await day(w, cache, now=lapses - timedelta(microseconds=1)))["09:30"] is False
     assert len(reads) == 1  # still exact: served from memory
     assert (await day(w, cache, now=lapses))["09:30"] is True  # the hold has lapsed: read again
     assert len(reads) == 2

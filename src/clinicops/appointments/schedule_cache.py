@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
+from datetime import datetime
 
 from clinicops import changes
 from clinicops.appointments.slot_engine import Schedule
@@ -46,10 +47,10 @@ class ScheduleCache:
         self.misses = 0
         feed.subscribe(self.TOPICS, self._invalidate)
 
-    def get(self, clinician_id: int, key: Hashable, now_s: int) -> Schedule | None:
-        """The schedule stored for ``key``, if it is still exact at ``now_s`` and the feed is listening."""
+    def get(self, clinician_id: int, key: Hashable, now: datetime) -> Schedule | None:
+        """The schedule stored for ``key``, if it is still exact at ``now`` and the feed is listening."""
         entry = self._entries.get((clinician_id, key)) if self.feed.trusted() else None
-        if entry is not None and entry.hold_lapses_at is not None and now_s >= entry.hold_lapses_at:
+        if entry is not None and entry.hold_lapses_at is not None and now >= entry.hold_lapses_at:
             self._drop((clinician_id, key))
             entry = None
         if entry is None:

@@ -62,7 +62,7 @@ class Schedule:
     rules: list[Rule] = field(default_factory=list)
     exceptions: list[DateException] = field(default_factory=list)
     busy: list[tuple[int, int, int]] = field(default_factory=list)  # (start_s, end_s, appointment id), by start
-    hold_lapses_at: int | None = None  # UNIX s: the next unpaid hold among ``busy`` lapses and frees its slot
+    hold_lapses_at: datetime | None = None  # the next unpaid hold among ``busy`` lapses and frees its slot
     _busy_ends: list[int] | None = None
     _by_weekday: dict[tuple[int, int], list[Rule]] | None = None
     _blocks: dict[int, list[tuple[int, int, str | None]]] = field(default_factory=dict)

@@ -26,6 +26,7 @@ from clinicops.kit.timezones import UTC
 from clinicops.lifecycle import holds
 from clinicops.lifecycle.statuses import AppointmentStatus
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RELEASED = ", ".join(f"'{s}'" for s in RELEASED_STATUSES)
 
 _SQL = """
@@ -57,8 +58,8 @@ SELECT 'X', x.id, x.centre_id, x.slot_minutes, x.kind, x.mode, x.start_date, x.e
  WHERE x.organization_id = (SELECT id FROM org) {exception_centre}
    AND x.start_date <= :last_day AND x.end_date >= :first_day
 UNION ALL
-SELECT 'A', min(extract(epoch FROM a.hold_expires_at))
-              FILTER (WHERE a.status = '{booked}' AND a.hold_expires_at > :now)::bigint,
+SELECT 'A', (min(extract(epoch FROM a.hold_expires_at) * 1000000)
+              FILTER (WHERE a.status = '{booked}' AND a.hold_expires_at > :now))::bigint,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        array_agg(extract(epoch FROM a.starts_at)::bigint ORDER BY a.starts_at),
        array_agg(extract(epoch FROM a.ends_at)::bigint ORDER BY a.starts_at), array_agg(a.id ORDER BY a.starts_at)
@@ -129,7 +130,8 @@ def _assemble(rows, centre_id: int | None) -> Schedule:
         elif k == "X":
             schedule.exceptions.append(DateException(txt, centre, d1, d2, t1, t2, mode, n, ref))
         elif k == "A":  # one row: the appointments as arrays, ordered by start
-            schedule.hold_lapses_at = ref
+            if ref is not None:  # microseconds since the epoch: exact, like the SQL's own comparison
+                schedule.hold_lapses_at = _EPOCH + timedelta(microseconds=ref)
             if starts:
                 schedule.set_busy(starts, ends, ids)
     if centre_id is not None and centre_id not in schedule.centres:

@@ -95,7 +95,7 @@ async def _shared_schedule(session: AsyncSession, cache: ScheduleCache, organiza
     """The schedule for a read that does not change it: from the process's cache (no query), else loaded and
     stored (``schedule_cache``). Booking and the staff grid load their own."""
     key = (organization.id, organization.slug, centre_id, first_day, last_day)
-    found = cache.get(clinician_id, key, _now_s(now))
+    found = cache.get(clinician_id, key, now)
     if found is not None:
         return found
     token = cache.feed.fill_token()  # before the read: a change committed meanwhile refuses the store
