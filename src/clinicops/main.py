@@ -79,8 +79,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.settings = settings
     app.state.run_worker = settings.runs_inline_worker if run_worker is None else run_worker
     errors.install(app)
-    for router in hospital.routers(include_dev=settings.env in (Environment.DEVELOPMENT, Environment.TEST)):
-        app.include_router(router, prefix=hospital.PREFIX)
+    for router, guards in hospital.routers(include_dev=settings.env in (Environment.DEVELOPMENT,
+                                                                         Environment.TEST)):
+        app.include_router(router, prefix=hospital.PREFIX, dependencies=guards)
     app.include_router(clinic_router())
     openapi.install(app, docs=show_docs)  # after the API: its routes are matched first
 

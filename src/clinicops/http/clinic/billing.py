@@ -1,7 +1,7 @@
 """/api/v1/clinics/subscription and /api/v1/clinics/invoices: the clinic's plan (6.2) and its bills.
 
 Admin only (a doctor gets 403: no financial access, section 3.1). These routes stay open while the clinic is
-read-only for an unpaid bill, so it can always see and pay what it owes (``http/clinic/readonly.py``).
+read-only for an unpaid bill, so it can always see and pay what it owes (``http/read_only.py``).
 """
 
 from __future__ import annotations

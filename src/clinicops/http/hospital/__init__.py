@@ -15,15 +15,21 @@ MODULES = (
 )
 
 
-def routers(*, include_dev: bool) -> list[APIRouter]:
-    """The surface's routers in matching order, each to be mounted under :data:`PREFIX`.
+# Modules a read-only clinic's staff may still change things through (http/read_only.py).
+OPEN_WHILE_READ_ONLY = frozenset({"auth", "patient_auth"})
+
+
+def routers(*, include_dev: bool) -> list[tuple[APIRouter, list]]:
+    """The surface's routers in matching order with the dependencies to mount each with, under :data:`PREFIX`.
 
     They are mounted one by one (not nested under a parent router): every nesting level costs route matching
     on every request.
     """
+    from clinicops.http import read_only
     from clinicops.http.hospital.aliases import alias_router
 
     mounted: list[APIRouter] = []
+    guards: list[list] = []
     for name in MODULES:
         if name == "dev" and not include_dev:
             continue
@@ -34,7 +40,8 @@ def routers(*, include_dev: bool) -> list[APIRouter]:
                 continue
             raise
         mounted.append(module.router)
-    return [*mounted, alias_router(mounted)]
+        guards.append([] if name in OPEN_WHILE_READ_ONLY else read_only.WRITABLE)
+    return [*zip(mounted, guards), (alias_router(mounted), read_only.WRITABLE)]
 
 
 PREFIX = "/api"
