@@ -35,13 +35,18 @@ class DrainingServer(uvicorn.Server):
         adopted = await self._adopt_backlog(sockets or [])
         if adopted:
             log.info("shutdown_adopted_queued_connections", count=adopted)
-            await asyncio.sleep(0.1)  # let them read their requests: idle connections are closed next
+        # Let the connections accepted last (adopted just now, or by the event loop a moment before the signal)
+        # read their requests: uvicorn's shutdown closes a connection without a request in progress at once.
+        await asyncio.sleep(0.1)
         await super().shutdown(sockets)
 
     async def _adopt_backlog(self, sockets: list[socket.socket]) -> int:
         loop = asyncio.get_running_loop()
         adopted = 0
         for listener in sockets:
+            # The event loop stops accepting here (uvicorn closes its server later): from now on this loop takes
+            # the queue, and a socket shut down below is never polled again.
+            loop.remove_reader(listener.fileno())
             while True:
                 try:
                     conn, _address = listener.accept()
