@@ -120,3 +120,31 @@ async def test_unknown_clinician_is_404(client, chain):
                                 json={"availability_rules": []})
     assert response.status_code == 404
     assert (await client.get("/api/clinicians/987654/availability")).status_code == 404
+
+
+async def test_a_clinic_doctors_rules_are_not_edited_rule_by_rule_on_the_hospital_surface(client, db, chain, doctor):
+    """A clinic's doctor works the week the clinic typed (clinicians/roster.py); editing the rules one by one
+    through /api would leave that week and the slots disagreeing: refused, nothing changes. A chain is not
+    affected (the tests above)."""
+    from tests.builders.clinic import make_clinic
+
+    clinic = await make_clinic(db, name="Typed Week Clinic", doctors=1)
+    clinic_doctor = clinic.doctors[0].clinician
+    before = await stored(db, clinic_doctor.id)
+    assert before  # Monday .. Saturday, as the clinic typed it
+    changes = [
+        ("PUT", f"/api/clinicians/{clinic_doctor.id}/availability",
+         {"availability_rules": [rule(clinic.centre.id, startTime="07:00")]}),
+        ("PUT", f"/api/clinicians/{clinic_doctor.id}/availability", {"availability_rules": []}),
+        ("POST", f"/api/clinicians/{clinic_doctor.id}/availability/delete-by-day", {"dayOfWeek": 1}),
+        ("PUT", f"/api/clinicians/{clinic_doctor.id}", {"availability_rules": [rule(clinic.centre.id)]}),
+    ]
+    for method, path, body in changes:
+        response = await client.request(method, path, headers=clinic.admin.headers, json=body)
+        assert response.status_code == 409, (path, response.text)
+        assert response.json()["error"]["code"] == "CONFLICT"
+    assert await stored(db, clinic_doctor.id) == before
+    # another organization's doctor is still simply not found
+    response = await client.put(f"/api/clinicians/{doctor.id}/availability", headers=clinic.admin.headers,
+                                json={"availability_rules": []})
+    assert response.status_code == 404, response.text

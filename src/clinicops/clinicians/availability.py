@@ -16,7 +16,7 @@ from clinicops.authz.principal import Principal
 from clinicops.clinicians import repository
 from clinicops.clinicians.exceptions import CentreNotFound, ClinicianNotFound
 from clinicops.clinicians.models import AvailabilityRule, Clinician
-from clinicops.errors import ValidationFailed
+from clinicops.errors import Conflict, ValidationFailed
 
 FIELD = "availability_rules"
 MAX_RULES = 200
@@ -64,6 +64,15 @@ def _check_shapes(rules: list[RuleSpec]) -> None:
                 f"weekday and mode")
 
 
+def ensure_rules_editable(principal: Principal) -> None:
+    """A clinic's doctors work the week their clinic typed (working days, hours, lunch break:
+    ``clinicians.roster``), and their weekly rules are written from it alone. Editing those rules one by one
+    would leave the typed week and the slots disagreeing, so it is refused (409) for a clinic's staff."""
+    if principal.organization_kind == "CLINIC":
+        raise Conflict("A clinic doctor's hours are set as the doctor's working days, start and end time and "
+                       "lunch break, not rule by rule")
+
+
 async def check_rules(session: AsyncSession, principal: Principal, rules: list[RuleSpec]) -> None:
     """Everything that can be wrong with ``rules``, raised before anything is written."""
     _check_shapes(rules)
@@ -92,6 +101,7 @@ async def replace(session: AsyncSession, principal: Principal, clinician_id: int
                   rules: list[RuleSpec]) -> list[dict]:
     """``PUT /clinicians/:id/availability``: the new rules, with centre names."""
     clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True)
+    ensure_rules_editable(principal)
     await check_rules(session, principal, rules)
     await store_rules(session, principal, clinician, rules)
     return await repository.rules_with_centres(session, clinician.organization_id, clinician.id)
@@ -125,6 +135,7 @@ async def delete_day(session: AsyncSession, principal: Principal, clinician_id: 
     """Delete every weekly rule on ``weekday`` (at ``centre_id``, or at every centre the caller manages);
     the rules deleted. A centre outside the caller's organization or centres is 404 naming ``centre_id``."""
     clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True)
+    ensure_rules_editable(principal)
     if not 0 <= weekday <= 6:
         raise ValidationFailed("day_of_week", "day_of_week must be 0 (Sunday) to 6 (Saturday)")
     centres = principal.centre_scope()
