@@ -74,7 +74,9 @@ def ensure_rules_editable(principal: Principal) -> None:
 
 
 async def check_rules(session: AsyncSession, principal: Principal, rules: list[RuleSpec]) -> None:
-    """Everything that can be wrong with ``rules``, raised before anything is written."""
+    """Everything that can be wrong with replacing the weekly rules by ``rules``, raised before anything is
+    written."""
+    ensure_rules_editable(principal)
     _check_shapes(rules)
     centres = await repository.centres_in_org(session, principal.organization_id, {r.centre_id for r in rules})
     for i, rule in enumerate(rules):
@@ -101,7 +103,6 @@ async def replace(session: AsyncSession, principal: Principal, clinician_id: int
                   rules: list[RuleSpec]) -> list[dict]:
     """``PUT /clinicians/:id/availability``: the new rules, with centre names."""
     clinician = await repository.managed_clinician(session, principal, clinician_id, for_update=True)
-    ensure_rules_editable(principal)
     await check_rules(session, principal, rules)
     await store_rules(session, principal, clinician, rules)
     return await repository.rules_with_centres(session, clinician.organization_id, clinician.id)

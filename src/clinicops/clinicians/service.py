@@ -193,8 +193,7 @@ async def create(session: AsyncSession, principal: Principal, *, account: Accoun
     centres = {primary, *(centre_ids or [])}
     await _check_centres(session, principal, centres, primary)
     if rules:
-        availability.ensure_rules_editable(principal)
-    await availability.check_rules(session, principal, rules or [])
+        await availability.check_rules(session, principal, rules)
     await _check_unique(session, principal.organization_id, account)
     user = User(organization_id=principal.organization_id, user_type="STAFF", phone=account.phone,
                 email=account.email or None, username=account.username or None, full_name=account.full_name,
@@ -234,7 +233,6 @@ async def update(session: AsyncSession, principal: Principal, clinician_id: int,
     if "primary_centre_id" in profile_fields or centre_ids is not None:
         await _check_centres(session, principal, new_centres, primary)
     if rules is not None:
-        availability.ensure_rules_editable(principal)
         await availability.check_rules(session, principal, rules)
     user = await repository.get_user(session, clinician.user_id)
     await _check_unique(session, principal.organization_id, account, user.id)

@@ -71,6 +71,9 @@ async def _resolve(request: Request, session: AsyncSession, token: str | None) -
         raise Unauthorized("Authentication required")
     if not token:
         raise Unauthorized("Invalid or expired token")
+    resolved = getattr(request.state, "principal", None)
+    if resolved is not None and getattr(request.state, "principal_token", None) == token:
+        return resolved  # already checked in this request (the read-only guard runs before the route)
     try:
         claims = decode_access_token(get_settings(), token)
     except InvalidToken:
@@ -93,7 +96,7 @@ async def _resolve(request: Request, session: AsyncSession, token: str | None) -
         full_name=identity.full_name, session_family=claims.session_family,
         organization_kind=identity.organization_kind, must_change_password=identity.must_change_password,
     )
-    request.state.principal = principal
+    request.state.principal, request.state.principal_token = principal, token
     return principal
 
 
