@@ -460,7 +460,32 @@ def test_staging_deployment_books_delivers_and_survives_a_database_restart(
             findings.check(False, f"after the restart: {exc}")
         worker_alive = findings.check(worker.running, f"clinicops worker exited after the database restart "
                                                       f"(exit {worker.proc.returncode}); it must reconnect")
+        # the public slot list comes from each API process's schedule cache: warm both (the kernel spreads new
+        # connections over the two processes), book, and every process must stop offering the slot at once
+        slots = (f"/api/booking/available-slots?clinicianId={clinic['clinician_id']}"
+                 f"&centreId={clinic['centre_id']}&date={day.isoformat()}")
+
+        def offered() -> dict[str, bool]:
+            with httpx.Client(base_url=api.http.base_url, timeout=REQUEST_TIMEOUT_S) as fresh:
+                response = fresh.get(slots)
+            assert response.status_code == 200, _describe(response)
+            return {s["startTime"]: s["available"] for s in response.json()["data"]["slots"]}
+
+        def listeners() -> int:  # each API process listens again after the restart: its caches are in use
+            return postgres.query(database.name, "SELECT count(*) FROM pg_stat_activity "
+                                  "WHERE application_name = 'clinicops-listener'")[0][0]
+
+        wait_until(lambda: listeners() == 2, timeout=RECOVERY_S, interval=0.1,
+                   what="both API processes' change-feed listeners to reconnect", details=lambda: str(listeners()))
+        for _ in range(8):
+            findings.check(offered().get("10:30") is True and offered().get("10:00") is False,
+                           f"slot list before the second booking: {offered()}")
         second = _book_and_take_cash(api, clinic, day, "10:30")
+        wait_until(lambda: offered().get("10:30") is False, timeout=1.0, interval=0.01,
+                   what="the booked 10:30 slot to be withdrawn from the public slot list", details=offered)
+        stale = sum(offered().get("10:30") is not False for _ in range(8))
+        findings.check(stale == 0, f"{stale} of 8 slot lists (fresh connections) still offered the booked 10:30")
+        step("the booked slot left every process's public slot list at once (schedule cache, change feed)")
         if worker_alive:
             try:
                 took = _wait_sent(postgres, database, second, timeout=RECOVERY_S, details=lambda: "")
